@@ -1,0 +1,63 @@
+# Set-up and entry points. `make lab` runs the main job on the embedded default,
+# `make test` runs every test. Both install what they need and are safe to re-run.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV ?= .venv
+PY := $(abspath $(VENV))/bin/python
+BIN := $(abspath $(VENV))/bin
+POLICY ?= examples/policies/branch-office.yml
+COLL_LINK := build/collections/ansible_collections/netpolicy/vpn_passthrough
+export ANSIBLE_CONFIG := $(abspath ansible.cfg)
+export PATH := $(BIN):$(PATH)
+
+.PHONY: setup lab check render test unit integration lint sanity build clean
+
+setup: build/.apt.stamp $(VENV)/.stamp $(COLL_LINK)
+
+build/.apt.stamp: $(wildcard requirements/apt-*.txt) tools/install-apt.sh
+	@mkdir -p build
+	tools/install-apt.sh $(wildcard requirements/apt-*.txt)
+	@touch $@
+
+$(VENV)/.stamp: requirements.txt build/.apt.stamp
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip==25.3
+	$(PY) -m pip install -q -r requirements.txt
+	@touch $@
+
+# ansible-playbook finds the collection (FQCNs) through ansible.cfg's collections_path.
+$(COLL_LINK):
+	@mkdir -p $(dir $@)
+	ln -sfn ../../../.. $@
+
+check: setup
+	ansible-playbook playbooks/check.yml -e policy_file=$(abspath $(POLICY)) -e report_dir=$(abspath build/check)
+
+render: setup
+	ansible-playbook playbooks/render.yml -e policy_file=$(abspath $(POLICY)) -e output_dir=$(abspath build/render)
+
+lab: check render
+
+unit: setup
+	$(PY) -m pytest -q tests/unit
+
+integration: setup
+	$(PY) -m pytest -q tests/integration
+
+lint: setup
+	$(BIN)/ansible-lint
+
+sanity: setup
+	tools/ansible-test-sanity.sh
+
+build: setup
+	@mkdir -p build/dist
+	$(BIN)/ansible-galaxy collection build --force --output-path build/dist .
+
+test: setup
+	$(PY) -m pytest -q tests/unit tests/integration
+	$(BIN)/ansible-lint
+	tools/ansible-test-sanity.sh
+
+clean:
+	rm -rf build $(VENV)

@@ -36,7 +36,12 @@ check: setup
 render: setup
 	ansible-playbook playbooks/render.yml -e policy_file=$(abspath $(POLICY)) -e output_dir=$(abspath build/render)
 
-lab: check render
+# Area makefiles (mk/*.mk) add targets and extend these lists; each area owns its own file.
+TEST_TARGETS := pytest lint sanity
+LAB_TARGETS := check render
+-include mk/*.mk
+
+lab: $(LAB_TARGETS)
 
 unit: setup
 	$(PY) -m pytest -q tests/unit
@@ -54,10 +59,11 @@ build: setup
 	@mkdir -p build/dist
 	$(BIN)/ansible-galaxy collection build --force --output-path build/dist .
 
-test: setup
+pytest: setup
 	$(PY) -m pytest -q tests/unit tests/integration
-	$(BIN)/ansible-lint
-	tools/ansible-test-sanity.sh
+
+test: setup
+	$(MAKE) --no-print-directory $(TEST_TARGETS)
 
 clean:
 	rm -rf build $(VENV)

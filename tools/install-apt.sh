@@ -2,7 +2,7 @@
 # Install the Debian packages listed in the given files (one per line, '#' comments),
 # skipping those already installed so that a re-run is fast and offline-safe.
 set -euo pipefail
-mapfile -t wanted < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$@" | tr -d '[:space:]' | sort -u | grep -v '^$')
+mapfile -t wanted < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$@" | sed -e 's/[[:space:]]//g' | sort -u | grep -v '^$')
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# Copyright: netpolicy maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Set and map elements for the rendered nftables table.
+
+nftables rejects overlapping elements in interval sets that use concatenations ("File exists"),
+and a map can give a key only one value. The policy may well overlap (a /24 in one grant, a host
+of it in another), so this module turns the grants' client/server pairs into DISJOINT elements
+that cover exactly the same addresses, the first grant in policy order winning where two overlap.
+Policies without overlaps (the usual case) take a fast path that keeps their elements as written.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+
+_NETS = {}
+
+
+def net(text):
+    """Parsed network for a canonical CIDR string (cached: big policies repeat addresses)."""
+    found = _NETS.get(text)
+    if found is None:
+        found = _NETS[text] = ipaddress.ip_network(text)
+    return found
+
+
+def is_v6(text):
+    return ":" in text
+
+
+def element(text):
+    """How an address appears in the file: hosts without /32 or /128, as `nft list` shows them."""
+    if text.endswith("/32") and ":" not in text:
+        return text[:-3]
+    if text.endswith("/128"):
+        return text[:-4]
+    return text
+
+
+def _span(network):
+    # Offset by version so that IPv4 and IPv6 spans never compare as overlapping.
+    base = network.version << 128
+    return base + int(network.network_address), base + int(network.broadcast_address)
+
+
+def _disjoint(texts):
+    """True when no two of the (distinct) networks overlap."""
+    spans = sorted(_span(net(t)) for t in texts)
+    return all(spans[i][0] > spans[i - 1][1] for i in range(1, len(spans)))
+
+
+def _subtract(network, others):
+    """network minus the union of others, as sorted disjoint CIDRs."""
+    pieces = [network]
+    for other in others:
+        out = []
+        for piece in pieces:
+            if not piece.overlaps(other):
+                out.append(piece)
+            elif not piece.subnet_of(other):
+                out.extend(piece.address_exclude(other))
+        pieces = out
+    return sorted(pieces)
+
+
+def resolve_1d(items):
+    """Disjoint (network text, value) list covering the union of items [(text, value)], which
+    are in priority order: where networks overlap, the earlier item keeps the addresses."""
+    seen, ordered = set(), []
+    for text, value in items:
+        if text not in seen:
+            seen.add(text)
+            ordered.append((text, value))
+    if _disjoint([text for text, _ in ordered]):
+        return ordered
+    placed, out = [], []
+    for text, value in ordered:
+        network = net(text)
+        pieces = _subtract(network, [p for p in placed if p.overlaps(network)])
+        placed.append(network)
+        out.extend((str(p), value) for p in pieces)
+    return out
+
+
+def _forest(texts):
+    """Parent (nearest enclosing network among texts, or None) of each distinct network."""
+    order = sorted(texts, key=lambda t: (_span(net(t))[0], -_span(net(t))[1]))
+    parent, stack = {}, []
+    for text in order:
+        start, end = _span(net(text))
+        while stack and _span(net(stack[-1]))[1] < start:
+            stack.pop()
+        parent[text] = stack[-1] if stack else None
+        stack.append(text)
+    return parent
+
+
+def resolve_pairs(pairs):
+    """Disjoint (client, server, value) elements covering the union of pairs
+    [(client text, server text, value)] given in priority order (first wins on overlap).
+
+    A point (c, s) belongs to the deepest listed client network containing c; the servers that
+    apply there are those paired with that network or any enclosing one. So each client network
+    emits (its own addresses minus nested client networks) x (those servers, made disjoint).
+    """
+    by_client = {}
+    for index, (client, server, value) in enumerate(pairs):
+        servers = by_client.setdefault(client, [])
+        if all(s != server for s, _, _ in servers):
+            servers.append((server, value, index))
+    parent = _forest(list(by_client))
+    children = {}
+    for client, up in parent.items():
+        if up is not None:
+            children.setdefault(up, []).append(client)
+    out = []
+    for client, servers in by_client.items():
+        if parent[client] is None and client not in children:
+            resolved = resolve_1d([(s, v) for s, v, _ in servers])
+            out.extend((client, s, v) for s, v in resolved)
+            continue
+        applicable = list(servers)
+        up = parent[client]
+        while up is not None:
+            applicable.extend(by_client[up])
+            up = parent[up]
+        applicable.sort(key=lambda item: item[2])
+        resolved = resolve_1d([(s, v) for s, v, _ in applicable])
+        own = _subtract(net(client), [net(c) for c in children.get(client, [])])
+        for piece in own:
+            piece_text = str(piece)
+            out.extend((piece_text, s, v) for s, v in resolved)
+    return out
+
+
+def union(texts):
+    """Distinct networks as disjoint CIDR texts (collapsed only when some overlap)."""
+    distinct = list(dict.fromkeys(texts))
+    if _disjoint(distinct):
+        return distinct
+    return [str(n) for n in ipaddress.collapse_addresses(net(t) for t in distinct)]

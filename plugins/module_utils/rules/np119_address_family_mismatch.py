@@ -5,14 +5,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
-
 from ..findings import ERROR
+from ..netaddr import parse_net
 from .base import Rule
 
 
 def _families(values):
-    return set(ipaddress.ip_network(v).version for v in values)
+    return set(parse_net(v).version for v in values)
 
 
 def check(ctx):

@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# Copyright: netpolicy maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One policy_check task: check a policy, write the reports, build the task result. Shared by
+the policy_check module and its action plugin so both behave the same."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import os
+import tempfile
+
+from .engine import check_policy_file
+from .findings import ERROR
+from .reports import render_reports, summary_text
+
+
+def parse_today(value):
+    """None for 'now', else a date; ValueError names the expected form."""
+    if value in (None, ""):
+        return None
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError("today must be a date in YYYY-MM-DD form, got %r" % (value,))
+
+
+def _write_if_changed(path, content, check_mode):
+    try:
+        with open(path, "r") as handle:
+            if handle.read() == content:
+                return False
+    except (IOError, OSError):
+        pass
+    if check_mode:
+        return True
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(content)
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return True
+
+
+def write_reports(result, report_dir, check_mode):
+    """Write the report files; returns (changed, paths). Nothing is written in check mode."""
+    if not check_mode and not os.path.isdir(report_dir):
+        os.makedirs(report_dir)
+    changed, paths = False, []
+    for name, content in sorted(render_reports(result).items()):
+        path = os.path.join(report_dir, name)
+        changed = _write_if_changed(path, content, check_mode) or changed
+        paths.append(path)
+    return changed, paths
+
+
+def run_check(path, strict=False, today=None, report_dir=None, fail_on_invalid=True,
+              check_mode=False):
+    """The task result dict for checking the policy at path."""
+    result = check_policy_file(path, today=parse_today(today), strict=strict)
+    report = result.to_dict()
+    task = {
+        "changed": False,
+        "valid": result.valid,
+        "policy_name": result.name,
+        "counts": report["counts"],
+        "findings": report["findings"],
+        "summary": summary_text(result, markdown=False),
+        "reports": [],
+    }
+    if report_dir:
+        try:
+            task["changed"], task["reports"] = write_reports(result, report_dir, check_mode)
+        except (IOError, OSError) as exc:
+            task.update(failed=True, msg="cannot write reports to %s: %s" % (report_dir, exc))
+            return task
+    if fail_on_invalid and not result.valid:
+        failing = [str(f) for f in result.findings
+                   if f.severity == ERROR or result.strict and f.severity == "warning"]
+        task.update(failed=True, msg="policy %s is not valid:\n%s" % (
+            result.name or path, "\n".join(failing)))
+    return task

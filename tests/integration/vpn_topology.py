@@ -25,6 +25,7 @@ ROUTER_LAN = "192.168.77.1"
 ROUTER_WAN = "198.51.100.1"
 SERVER = "198.51.100.10"
 FIRST_CLIENT = 11          # client addresses 192.168.77.11, .12, ...
+TABLE = "netpolicy_vpn_passthrough"
 FIRST_SCALE = 32           # scale-mode sources 192.168.77.32 ...
 
 
@@ -140,6 +141,40 @@ class Topology:
         """Replace the collection's table in the router (the file deletes/defines it itself)."""
         self.router.nft("-f", "-", input=text)
 
+    def apply_policy(self, protocols=("pptp", "ipsec", "l2tp"), esp=True):
+        """Render the lab policy with the collection's engine and renderer, load it, and start
+        from an empty conntrack table."""
+        self.load_ruleset(render_ruleset(lab_policy(protocols, esp)))
+        self.flush_conntrack()
+
+    def remove_helper_assignment(self):
+        # Negative control: the table stays, only `ct helper set` in prerouting goes.
+        self.router.nft("flush", "chain", "inet", TABLE, "prerouting")
+        assert "ct helper set" not in self.router.nft("list", "table", "inet", TABLE).stdout
+        self.flush_conntrack()
+
+    def block_natt(self):
+        """Negative control: another firewall on the router drops NAT-T (a drop in any table
+        wins in nftables), as firewalld or a hand-written table might."""
+        self.router.nft("-f", "-", input=(
+            "table inet lab_block_natt {\n chain forward {\n"
+            "  type filter hook forward priority filter - 10; policy accept;\n"
+            "  udp dport 4500 counter drop\n }\n}\n"))
+        self.flush_conntrack()
+
+    def counter_packets(self, name):
+        data = json.loads(self.router.nft("-j", "list", "counter", "inet", TABLE, name).stdout)
+        return [item["counter"]["packets"] for item in data["nftables"] if "counter" in item][0]
+
+    def conntrack_stat(self, field):
+        """Sum of one `conntrack -S` field over CPUs (the statistics are per namespace)."""
+        total = 0
+        for word in self.router.run(["conntrack", "-S"]).stdout.split():
+            key, _, value = word.partition("=")
+            if key == field:
+                total += int(value)
+        return total
+
     def flush_conntrack(self):
         # Established flows bypass newly loaded rules; every phase starts from a clean table.
         self.router.run(["conntrack", "-F"], check=False)
@@ -201,42 +236,79 @@ class Topology:
         self.namespaces = []
 
 
-def fallback_ruleset(protocols=("pptp", "ipsec", "esp", "l2tp"), helper=True,
-                     lan_net=LAN_NET, server=SERVER):
-    """A hand-written ruleset following lab-facts.md, used where the collection's renderer is
-    not importable. protocols: what the table grants (ipsec = IKE + NAT-T; esp = raw ESP)."""
-    allow = []
-    if "pptp" in protocols:
-        allow.append("tcp dport 1723 accept")
-    if "ipsec" in protocols:
-        allow.append("udp dport { 500, 4500 } accept")
-    if "esp" in protocols:
-        allow.append("meta l4proto esp accept")
-    if "l2tp" in protocols:
-        allow.append("udp dport 1701 accept")
-    pair = 'iifname "lan0" oifname "wan0" ip saddr %s ip daddr %s' % (lan_net, server)
-    assign = ('iifname "lan0" ip saddr %s ip daddr %s tcp dport 1723 ct helper set "pptp"'
-              % (lan_net, server)) if helper else "# no helper assignment (negative control)"
-    return """table inet netpolicy_vpn_passthrough
-delete table inet netpolicy_vpn_passthrough
-table inet netpolicy_vpn_passthrough {
-  ct helper pptp { type "pptp" protocol tcp; l3proto ip; }
-  chain prerouting {
-    type filter hook prerouting priority filter; policy accept;
-    %(assign)s
-  }
-  chain forward {
-    type filter hook forward priority filter; policy accept;
-    ct state established,related accept
-%(allow)s
-    iifname "lan0" oifname "wan0" meta l4proto { gre, esp, ah } counter drop
-    iifname "lan0" oifname "wan0" tcp dport 1723 counter drop
-    iifname "lan0" oifname "wan0" udp dport { 500, 4500, 1701 } counter drop
-  }
-  chain postrouting {
-    type nat hook postrouting priority srcnat; policy accept;
-    oifname "wan0" ip saddr %(lan)s masquerade
-  }
+
+# The lab's policy: every grant the probes exercise, waived where the engine demands a waiver.
+_GRANTS = {
+    "pptp": """  - name: lab-pptp
+    protocols: [pptp]
+    clients: [{lan}]
+    servers: [{server}]
+""",
+    "ipsec": """  - name: lab-ipsec
+    protocols: [ipsec]
+    clients: [{lan}]
+    servers: [{server}]
+    ipsec:
+      nat_traversal: {natt}
+      esp: {esp}
+""",
+    "l2tp": """  - name: lab-l2tp
+    protocols: [l2tp]
+    clients: [{lan}]
+    servers: [{server}]
+    l2tp:
+      over_ipsec: false
+""",
 }
-""" % {"assign": assign, "lan": lan_net,
-       "allow": "".join("    %s %s\n" % (pair, rule) for rule in allow)}
+_WAIVERS = {
+    "pptp": """  - rule: NP101
+    grant: lab-pptp
+    reason: probe lab exercises the PPTP NAT helper
+    expires: 2099-12-31
+""",
+    "l2tp": """  - rule: NP103
+    grant: lab-l2tp
+    reason: probe lab exercises plain L2TP control
+    expires: 2099-12-31
+""",
+}
+
+
+def lab_policy(protocols=("pptp", "ipsec", "l2tp"), esp=True):
+    """Policy YAML for this topology granting `protocols` from the whole LAN to the server;
+    esp=True also grants raw ESP (nat_traversal: allowed)."""
+    values = {"lan": LAN_NET, "server": SERVER, "esp": "true" if esp else "false",
+              "natt": "allowed" if esp else "required"}
+    text = """apiVersion: netpolicy.vpn_passthrough/v1
+kind: PassthroughPolicy
+metadata:
+  name: probe-lab
+  owner: netops@example.com
+router:
+  lan:
+    interfaces: [lan0]
+    networks: [{lan}]
+  wan:
+    interfaces: [wan0]
+    nat: masquerade
+grants:
+""".format(**values)
+    text += "".join(_GRANTS[p].format(**values) for p in protocols)
+    waivers = [_WAIVERS[p] for p in protocols if p in _WAIVERS]
+    if waivers:
+        text += "waivers:\n" + "".join(waivers)
+    return text
+
+
+def render_ruleset(policy_text):
+    """The collection's own path: engine check, then render_policy -> nftables.nft text."""
+    from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.engine import (
+        check_policy_text)
+    from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.render import (
+        render_policy)
+    result = check_policy_text(policy_text)
+    errors = [f for f in result.findings if f.severity == "error"]
+    if not result.valid or errors:
+        raise AssertionError("lab policy rejected: %s" % [
+            (f.id, f.path, f.message) for f in result.findings])
+    return render_policy(result.policy)["nftables.nft"]

@@ -112,6 +112,31 @@ def _forest(texts, spans):
     return parent
 
 
+def _ancestors(client, parent, by_client):
+    out, up = [], parent[client]
+    while up is not None:
+        out.extend(by_client[up])
+        up = parent[up]
+    return out
+
+
+def _drop_shadowed(by_client, parent, spans):
+    """Remove pairs that an earlier pair of an enclosing client network already covers
+    entirely (they would never win an address), so they do not split that network."""
+    kept = {}
+    for client, servers in by_client.items():
+        if parent[client] is None:
+            kept[client] = servers
+            continue
+        above = [(spans[s], i) for s, _, i in _ancestors(client, parent, by_client)]
+        own = [(s, v, i) for s, v, i in servers
+               if not any(j < i and a[0] <= spans[s][0] and spans[s][1] <= a[1]
+                          for a, j in above)]
+        if own:
+            kept[client] = own
+    return kept, _forest(list(kept), spans)
+
+
 def resolve_pairs(pairs, spans=None):
     """Disjoint (client, server, value) elements covering the union of pairs
     [(client text, server text, value)] given in priority order (first wins on overlap).
@@ -127,6 +152,8 @@ def resolve_pairs(pairs, spans=None):
             seen.add((client, server))
             by_client.setdefault(client, []).append((server, value, index))
     parent = _forest(list(by_client), spans)
+    if any(up is not None for up in parent.values()):
+        by_client, parent = _drop_shadowed(by_client, parent, spans)
     children = {}
     for client, up in parent.items():
         if up is not None:
@@ -140,11 +167,7 @@ def resolve_pairs(pairs, spans=None):
             resolved = resolve_1d([(s, v) for s, v, _ in servers], spans)
             out.extend((client, s, v) for s, v in resolved)
             continue
-        applicable = list(servers)
-        up = parent[client]
-        while up is not None:
-            applicable.extend(by_client[up])
-            up = parent[up]
+        applicable = list(servers) + _ancestors(client, parent, by_client)
         applicable.sort(key=lambda item: item[2])
         resolved = resolve_1d([(s, v) for s, v, _ in applicable], spans)
         own = _subtract(net(client), [net(c) for c in children.get(client, [])])

@@ -224,12 +224,23 @@ def test_sysctl_and_modules_load():
 
 
 def test_overlapping_grants_render_disjoint_elements_first_grant_wins():
-    text = nft(policy(grant("wide", clients=["10.0.1.0/24"]),
-                      grant("host", clients=["10.0.1.5/32"])))
-    elements = re.findall(r'(\S+ \. \S+ : "\S+")', text)
-    assert '10.0.1.0/24 . 198.51.100.10 : "grant_wide"' not in elements  # split around the host
-    assert '10.0.1.5 . 198.51.100.10 : "grant_host"' not in elements  # the earlier grant wins
-    assert '10.0.1.5 . 198.51.100.10 : "grant_wide"' in elements
+    def elements(*grants):
+        return re.findall(r'(\S+ \. \S+ : "\S+")', nft(policy(*grants)))
+
+    wide, host = grant("wide", clients=["10.0.1.0/24"]), grant("host", clients=["10.0.1.4/32"])
+    # The host pair is covered by the earlier wide grant: it adds nothing and splits nothing.
+    assert elements(wide, host) == ['10.0.1.0/24 . 198.51.100.10 : "grant_wide"']
+    # Host first: it keeps its address, the /24 is split around it (nft rejects overlaps).
+    assert elements(host, wide) == [
+        '10.0.1.4 . 198.51.100.10 : "grant_host"',
+        '10.0.1.0/30 . 198.51.100.10 : "grant_wide"',
+        '10.0.1.5 . 198.51.100.10 : "grant_wide"',
+        '10.0.1.6/31 . 198.51.100.10 : "grant_wide"',
+        '10.0.1.8/29 . 198.51.100.10 : "grant_wide"',
+        '10.0.1.16/28 . 198.51.100.10 : "grant_wide"',
+        '10.0.1.32/27 . 198.51.100.10 : "grant_wide"',
+        '10.0.1.64/26 . 198.51.100.10 : "grant_wide"',
+        '10.0.1.128/25 . 198.51.100.10 : "grant_wide"']
 
 
 @pytest.mark.parametrize("field, value", [

@@ -159,8 +159,12 @@ def restore(backup_dir, nft_bin):
     for key, value in sorted((manifest.get("sysctl") or {}).items()):
         if value is None:
             continue
+        path = os.path.join("/proc/sys", key.replace(".", "/"))
         try:
-            with open(os.path.join("/proc/sys", key.replace(".", "/")), "w") as handle:
+            with open(path) as handle:
+                if " ".join(handle.read().split()) == value:
+                    continue  # never changed (or already back): nothing to write
+            with open(path, "w") as handle:
                 handle.write("%s\n" % value)
         except (IOError, OSError) as exc:
             errors.append("sysctl %s = %s: %s" % (key, value, exc))

@@ -14,6 +14,8 @@ framing and carry the frames in GRE or L2TP. This program does exactly that and 
 No LCP/IPCP negotiation happens: this proves the data path through the NAT router (GRE with
 rewritten call IDs, L2TP over UDP 1701), not PPP itself.
 
+Client results go to --result PATH, else to RESULT_DIR/TAG-PID.json where TAG is the name of the
+pppd options file the daemon passed ("file /etc/ppp/l2tp-plain.options" gives l2tp-plain).
 The role comes from --role, else the file /etc/ppp-standin.conf (key=value lines: role, frames,
 timeout, result_dir, name), so the program can replace /usr/sbin/pppd for daemons that launch
 pppd themselves with their own arguments (unknown arguments are ignored).
@@ -120,6 +122,11 @@ def parse_args(argv):
         if argv[i] in known and i + 1 < len(argv):
             opts[argv[i][2:]] = argv[i + 1]
             i += 2
+        elif argv[i] == "file" and i + 1 < len(argv):
+            # pppd's "file OPTIONS" (xl2tpd's pppoptfile): its name tags the result file, so
+            # several calls from one daemon (one per LAC) can be told apart.
+            opts["tag"] = os.path.basename(argv[i + 1]).replace(".options", "")
+            i += 2
         else:
             i += 1
     return opts
@@ -212,7 +219,8 @@ def main(argv):
     if not result_path:
         result_dir = conf.get("result_dir", "/run/ppp-standin")
         os.makedirs(result_dir, exist_ok=True)
-        result_path = os.path.join(result_dir, "result-%d.json" % os.getpid())
+        result_path = os.path.join(result_dir, "%s-%d.json" % (opts.get("tag", "result"),
+                                                               os.getpid()))
     with open(result_path + ".tmp", "w", encoding="utf-8") as handle:
         handle.write(text + "\n")
     os.rename(result_path + ".tmp", result_path)

@@ -4,6 +4,7 @@
 #   lab-node install server|client   put configs in place, pppd -> PPP stand-in
 #   lab-node start server|client     (re)start the daemons of the role
 #   lab-node restart-pptpd           fresh pptpd (stale calls break later phases)
+#   lab-node start-charon|stop-charon|stop-client
 #   lab-node logs                    print every daemon log
 set -eu
 src=/usr/local/share/lab-node
@@ -14,18 +15,29 @@ wait_for() {  # wait_for PATH: up to 5 s for a socket/file to appear
   [ -e "$1" ] || { echo "lab-node: $1 did not appear" >&2; return 1; }
 }
 
+running() {  # running NAME: a live (not zombie) process of that name exists
+  ps -e -o stat=,comm= | awk -v n="$1" '$1 !~ /^Z/ && $2 == n { found = 1 } END { exit !found }'
+}
+
+stop_proc() {  # stop_proc NAME: TERM, wait up to 3 s for it to go (ports free), then KILL
+  running "$1" || return 0
+  pkill -x "$1" 2>/dev/null || true
+  i=0
+  while running "$1" && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+  pkill -9 -x "$1" 2>/dev/null || true
+}
+
 start_charon() {
-  pkill -x charon 2>/dev/null || true
+  stop_proc charon
   rm -f /var/run/charon.pid /var/run/charon.vici
   : > /var/log/charon.log
   setsid /usr/lib/ipsec/charon >/dev/null 2>&1 < /dev/null &
   wait_for /var/run/charon.vici
-  swanctl --load-all --noprompt >/dev/null
+  swanctl --load-all --noprompt >/dev/null 2>&1
 }
 
 start_xl2tpd() {
-  pkill -x xl2tpd 2>/dev/null || true
-  sleep 0.2
+  stop_proc xl2tpd
   mkdir -p /var/run/xl2tpd
   rm -f /var/run/xl2tpd/l2tp-control /var/run/xl2tpd.pid
   setsid xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf >/var/log/xl2tpd.log 2>&1 < /dev/null &
@@ -33,13 +45,12 @@ start_xl2tpd() {
 }
 
 start_pptpd() {
-  pkill -x pptpd 2>/dev/null || true
-  pkill -x pptpctrl 2>/dev/null || true
-  sleep 0.2
+  stop_proc pptpd
+  stop_proc pptpctrl
   rm -f /var/run/pptpd.pid
   setsid pptpd --fg --conf /etc/pptpd.conf >/var/log/pptpd.log 2>&1 < /dev/null &
   sleep 0.3
-  pgrep -x pptpd >/dev/null || { cat /var/log/pptpd.log >&2; return 1; }
+  running pptpd || { cat /var/log/pptpd.log >&2; return 1; }
 }
 
 case "${1:-}" in
@@ -49,7 +60,13 @@ case "${1:-}" in
     cp "$src/$role/swanctl.conf" /etc/swanctl/swanctl.conf
     cp "$src/$role/xl2tpd.conf" /etc/xl2tpd/xl2tpd.conf
     cp "$src/$role/ppp-standin.conf" /etc/ppp-standin.conf
-    [ "$role" = server ] && cp "$src/server/pptpd.conf" /etc/pptpd.conf
+    if [ "$role" = server ]; then
+      cp "$src/server/pptpd.conf" /etc/pptpd.conf
+    else
+      # Empty pppd option files: their names tag the stand-in's result per L2TP LAC.
+      : > /etc/ppp/l2tp-plain.options
+      : > /etc/ppp/l2tp-inner.options
+    fi
     install -m 0755 "$src/ppp_standin.py" /usr/local/sbin/ppp-standin
     # xl2tpd hard-codes /usr/sbin/pppd: inside this container only, pppd is the stand-in.
     ln -sf /usr/local/sbin/ppp-standin /usr/sbin/pppd
@@ -57,7 +74,7 @@ case "${1:-}" in
   start)
     start_charon
     start_xl2tpd
-    [ "$2" = server ] && start_pptpd
+    if [ "$2" = server ]; then start_pptpd; fi
     ;;
   restart-pptpd)
     start_pptpd
@@ -65,13 +82,23 @@ case "${1:-}" in
   restart-xl2tpd)
     start_xl2tpd
     ;;
+  stop-charon)
+    stop_proc charon
+    ;;
+  stop-client)
+    stop_proc charon
+    stop_proc xl2tpd
+    ;;
+  start-charon)
+    start_charon
+    ;;
   logs)
     for f in /var/log/charon.log /var/log/xl2tpd.log /var/log/pptpd.log; do
       [ -f "$f" ] && { echo "===== $(hostname) $f (last 60 lines)"; tail -n 60 "$f"; }
     done
     ;;
   *)
-    echo "usage: lab-node install|start ROLE | restart-pptpd | restart-xl2tpd | logs" >&2
+    echo "usage: lab-node install|start ROLE | restart-pptpd | restart-xl2tpd | start-charon | stop-charon | stop-client | logs" >&2
     exit 2
     ;;
 esac

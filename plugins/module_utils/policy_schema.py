@@ -34,8 +34,8 @@ PATTERNS = {
     "text": (r"[A-Za-z0-9][A-Za-z0-9 _.,:/@+=()-]{0,127}",
              "letters, digits, spaces and _ . , : / @ + = ( ) -, at most 128 characters "
              "(no quotes, ';', braces or newlines)"),
-    "ticket": (r"[A-Za-z0-9][A-Za-z0-9_.:/#-]{0,63}",
-               "letters, digits and _ . : / # -, at most 64 characters"),
+    "ticket": (r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}",
+               "letters, digits and _ . : / -, at most 64 characters"),
     "rule": (r"NP[0-9]{3}", "a rule ID such as NP101"),
     "rate": (r"[1-9][0-9]{0,6}/(second|minute|hour|day)",
              "N/second, N/minute, N/hour or N/day, such as 10/minute"),
@@ -91,7 +91,7 @@ GRANT_SCHEMA = {
                       type="list", required=True, minlength=1),
     "servers": _field("Remote VPN server addresses or networks, or the word `any` "
                       "(a wide grant, NP114).", type=["list", "string"], required=True,
-                      check_with="any_or_list"),
+                      minlength=1, check_with="any_or_list"),
     "ipsec": _field("IPsec options.", type="dict", schema={
         "nat_traversal": _field("`required`: only IKE (UDP 500) and NAT-T (UDP 4500) pass, so "
                                 "many clients can share the NAT address. `allowed`: raw ESP/AH "
@@ -193,7 +193,7 @@ class PolicyValidator(Validator):
     types_mapping.update(_TYPES)
 
     def _check_with_iso_date(self, field, value):
-        if parse_iso_date(value) is None:
+        if value is not None and parse_iso_date(value) is None:
             self._error(field, "%r is not a date in YYYY-MM-DD form" % (str(value),))
 
     def _check_with_any_or_list(self, field, value):
@@ -205,13 +205,13 @@ class PolicyValidator(Validator):
             if value not in ("masquerade", "none"):
                 self._error(field, "%r is not one of: masquerade, none, {snat: ADDRESS}%s"
                             % (value, _suggest(value, ["masquerade", "none"])))
-        elif list(value) != ["snat"]:
+        elif isinstance(value, dict) and list(value) != ["snat"]:
             self._error(field, "must be masquerade, none or a mapping with only 'snat', "
                                "got keys: %s" % ", ".join(sorted(str(k) for k in value)))
 
 
 def _suggest(word, candidates):
-    close = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=1, cutoff=0.6)
+    close = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=1, cutoff=0.5)
     return "; did you mean '%s'?" % close[0] if close else ""
 
 
@@ -240,6 +240,8 @@ def _message(err):
     code, value, constraint = err.code, err.value, err.constraint
     if code == errors.REQUIRED_FIELD.code:
         return "required field is missing"
+    if code == errors.NOT_NULLABLE.code:
+        return "must have a value, not null"
     if code == errors.UNKNOWN_FIELD.code:
         known = sorted(_schema_at(err.document_path))
         return "unknown field '%s'%s" % (err.field, _suggest(err.field, known))

@@ -198,9 +198,11 @@ def _decode(data):
     return data
 
 
-def load_policy_text(data, max_bytes=MAX_BYTES, max_nodes=MAX_NODES):
+def load_policy_text(data, max_bytes=None, max_nodes=None):
     """Parse one YAML document. Returns (data, lines) where lines maps path tuples to
     1-based line numbers. Raises PolicyInputError with a readable message."""
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
+    max_nodes = MAX_NODES if max_nodes is None else max_nodes
     if len(data) > max_bytes:
         raise PolicyInputError("input is %d bytes; the limit is %d" % (len(data), max_bytes))
     text = _decode(data)
@@ -233,8 +235,9 @@ def load_policy_text(data, max_bytes=MAX_BYTES, max_nodes=MAX_NODES):
     return builder.root, builder.lines
 
 
-def load_policy_file(path, max_bytes=MAX_BYTES, max_nodes=MAX_NODES):
+def load_policy_file(path, max_bytes=None, max_nodes=None):
     """Read and parse a policy file; errors name the file problem, never a traceback."""
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     try:
         with open(path, "rb") as handle:
             data = handle.read(max_bytes + 1)

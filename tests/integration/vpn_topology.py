@@ -236,7 +236,6 @@ class Topology:
         self.namespaces = []
 
 
-
 # The lab's policy: every grant the probes exercise, waived where the engine demands a waiver.
 _GRANTS = {
     "pptp": """  - name: lab-pptp

@@ -66,6 +66,18 @@ def _disjoint(texts, spans):
     return all(ordered[i][0] > ordered[i - 1][1] for i in range(1, len(ordered)))
 
 
+def _few_disjoint(span_list):
+    """_disjoint for the handful of servers a client usually has, without sorting."""
+    if len(span_list) > 8:
+        ordered = sorted(span_list)
+        return all(ordered[i][0] > ordered[i - 1][1] for i in range(1, len(ordered)))
+    for i, (start, end) in enumerate(span_list):
+        for other_start, other_end in span_list[i + 1:]:
+            if start <= other_end and other_start <= end:
+                return False
+    return True
+
+
 def _subtract(network, others):
     """network minus the union of others, as sorted disjoint CIDRs."""
     pieces = [network]
@@ -152,7 +164,12 @@ def resolve_pairs(pairs, spans=None):
             seen.add((client, server))
             by_client.setdefault(client, []).append((server, value, index))
     parent = _forest(list(by_client), spans)
-    if any(up is not None for up in parent.values()):
+    nested = any(up is not None for up in parent.values())
+    if not nested and _disjoint(set(s for _, s, _ in pairs), spans):
+        # No client network inside another and no server network inside another: nothing
+        # can overlap (the usual policy), so keep the pairs as written, grouped by client.
+        return [(c, s, v) for c, servers in by_client.items() for s, v, _ in servers]
+    if nested:
         by_client, parent = _drop_shadowed(by_client, parent, spans)
     children = {}
     for client, up in parent.items():
@@ -163,6 +180,9 @@ def resolve_pairs(pairs, spans=None):
         if parent[client] is None and client not in children:
             if len(servers) == 1:  # the common case: nothing can overlap
                 out.append((client, servers[0][0], servers[0][1]))
+                continue
+            if _few_disjoint([spans[s] for s, _, _ in servers]):
+                out.extend((client, s, v) for s, v, _ in servers)
                 continue
             resolved = resolve_1d([(s, v) for s, v, _ in servers], spans)
             out.extend((client, s, v) for s, v in resolved)

@@ -10,7 +10,7 @@ COLL_LINK := build/collections/ansible_collections/netpolicy/vpn_passthrough
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup lab check render test unit integration lint sanity build clean
+.PHONY: setup lab check render test unit integration lint sanity build clean docs bench-validate
 
 setup: build/.apt.stamp $(VENV)/.stamp $(COLL_LINK)
 
@@ -64,6 +64,14 @@ pytest: setup
 
 test: setup
 	$(MAKE) --no-print-directory $(TEST_TARGETS)
+
+# Regenerate docs/rules.md and docs/policy-reference.md from the rules and the schema.
+docs: setup
+	$(PY) tools/gen_docs.py
+
+# Validation time and memory at 10 / 1,000 / 10,000 grants; writes benchmarks/validate/results.*
+bench-validate: setup
+	$(PY) benchmarks/validate/run.py
 
 clean:
 	rm -rf build $(VENV)

@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import re
 
 _BITS = {4: 32, 6: 128}
 
@@ -41,34 +42,24 @@ class AddressError(ValueError):
     pass
 
 
-def _octet(part):
-    # ipaddress rejects empty parts, non-digits, values > 255 and leading zeros.
-    if not part.isdigit() or not part.isascii() or len(part) > 3 or (
-            len(part) > 1 and part[0] == "0"):
-        raise AddressError(part)
-    value = int(part)
-    if value > 255:
-        raise AddressError(part)
-    return value
+# Exactly ipaddress's IPv4 grammar: decimal octets 0-255 without leading zeros, prefix 0-32.
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_V4 = re.compile(r"%s\.%s\.%s\.%s(?:/([0-9]{1,9}))?\Z" % ((_OCTET,) * 4))
 
 
 def _parse_v4(text):
-    addr, _, plen = text.partition("/")
-    parts = addr.split(".")
-    if len(parts) != 4:
+    match = _V4.match(text)
+    if match is None:
         raise AddressError(text)
-    a, b, c, d = [_octet(p) for p in parts]
-    value = (a << 24) | (b << 16) | (c << 8) | d
-    if plen:
-        if not (plen.isdigit() and plen.isascii()) or int(plen) > 32:
-            raise AddressError(text)
-        prefixlen = int(plen)
-    else:
-        prefixlen = 32
+    a, b, c, d, plen = match.groups()
+    value = (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
+    prefixlen = 32 if plen is None else int(plen)
+    if prefixlen > 32:
+        raise AddressError(text)
     if value & ((1 << (32 - prefixlen)) - 1):
-        net = ipaddress.ip_network(text, strict=False)
-        raise AddressError("'%s' has host bits set; the network is '%s'" % (text, net))
-    return Net(4, value, prefixlen, "%s/%d" % (addr, prefixlen))
+        raise AddressError("'%s' has host bits set; the network is '%s'" % (
+            text, ipaddress.ip_network(text, strict=False)))
+    return Net(4, value, prefixlen, "%s/%d" % (text.partition("/")[0], prefixlen))
 
 
 _CACHE = {}

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Scale figures for the protocol probes: N clients (N source addresses, one process) through a
 namespace NAT router loaded with the collection's rendered ruleset.
 
@@ -57,7 +56,7 @@ def main():
         try:
             for name, probe, protocols, extra in CASES:
                 runs = [one_run(topo, probe, protocols, extra, args.packets)
-                        for _ in range(args.repeat)]
+                        for _run in range(args.repeat)]
                 median = statistics.median(r["probe_elapsed_ms"] for r in runs)
                 rows.append({"protocol": name, "clients": n, "packets_per_client": args.packets,
                              "all_ok": all(r["ok"] for r in runs),

@@ -170,7 +170,7 @@ class Topology:
         """Sum of one `conntrack -S` field over CPUs (the statistics are per namespace)."""
         total = 0
         for word in self.router.run(["conntrack", "-S"]).stdout.split():
-            key, _, value = word.partition("=")
+            key, _sep, value = word.partition("=")
             if key == field:
                 total += int(value)
         return total

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Raw ESP probe (IP protocol 50): the server echoes every ESP packet to its sender.
 
 ESP has no ports, so a NAT router can map only ONE client per server at a time: a second client
@@ -31,7 +30,7 @@ class Server:
         self.loop.register(self.sock, self.on_esp)
 
     def on_esp(self, sock):
-        for _ in range(256):
+        for _burst in range(256):
             try:
                 data = sock.recv(65536)
             except (BlockingIOError, InterruptedError):

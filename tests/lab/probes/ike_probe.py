@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """IKE / NAT-T probe: IKE_SA_INIT on UDP 500, then IKE_AUTH and ESP-in-UDP on UDP 4500.
 
 Each client has its own initiator SPI (cookie) and ESP SPI, built from its address, so a reply
@@ -81,7 +80,7 @@ class Server:
         self.counters["echoed"] += 1
 
     def on_ike(self, sock):
-        for _ in range(256):
+        for _burst in range(256):
             try:
                 data, src = sock.recvfrom(65536)
             except (BlockingIOError, InterruptedError):
@@ -95,7 +94,7 @@ class Server:
             self.send(sock, reply, src)
 
     def on_natt(self, sock):
-        for _ in range(256):
+        for _burst in range(256):
             try:
                 data, src = sock.recvfrom(65536)
             except (BlockingIOError, InterruptedError):

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """L2TP control probe (UDP 1701, RFC 2661): SCCRQ -> SCCRP -> SCCCN -> ZLB, then HELLOs.
 
 Every client sends from port 1701 (like xl2tpd) with its own Assigned Tunnel ID, so the router
@@ -78,7 +77,7 @@ class Server:
         self.loop.register(self.sock, self.on_datagram)
 
     def on_datagram(self, sock):
-        for _ in range(256):
+        for _burst in range(256):
             try:
                 data, src = sock.recvfrom(65536)
             except (BlockingIOError, InterruptedError):

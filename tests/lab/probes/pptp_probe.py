@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """PPTP probe: TCP 1723 control exchange and enhanced GRE echo (RFC 2637).
 
 Every client uses the SAME call ID, so replies reach the right client only if the router's
@@ -56,7 +55,7 @@ def split_messages(buf):
     """Take complete control messages off the front of buf: ([(type, body)], rest, error)."""
     messages = []
     while len(buf) >= HEADER.size:
-        length, pptp_type, magic, msg_type, _ = HEADER.unpack_from(buf)
+        length, pptp_type, magic, msg_type, _reserved = HEADER.unpack_from(buf)
         if magic != MAGIC or pptp_type != CONTROL_MESSAGE or not HEADER.size <= length <= 4096:
             return messages, b"", "bad control header (magic 0x%08x, length %d)" % (magic, length)
         if len(buf) < length:
@@ -172,7 +171,7 @@ class Server:
         return None
 
     def on_gre(self, sock):
-        for _ in range(256):            # drain a burst, bounded
+        for _burst in range(256):            # drain a burst, bounded
             try:
                 data = sock.recv(65536)
             except (BlockingIOError, InterruptedError):
@@ -199,7 +198,7 @@ class Server:
 
     def report(self):
         peers = [{k: v for k, v in call.items() if k != "peer_addr"}
-                 for _, call in sorted(self.calls.items())]
+                 for _call_id, call in sorted(self.calls.items())]
         seen = sorted(c["call_id_seen"] for c in peers)
         distinct = len(set(seen))
         detail = "%d connections, %d calls, %d distinct call IDs seen, %d/%d GRE echoed" % (
@@ -338,7 +337,7 @@ def gre_phase(calls, args, call_id):
 
 
 def receive_gre(call, by_addr, call_id):
-    for _ in range(256):
+    for _burst in range(256):
         try:
             data = call.gre.recv(65536)
         except (BlockingIOError, InterruptedError):

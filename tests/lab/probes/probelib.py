@@ -243,7 +243,7 @@ def connected_udp(source, local_port, server, port):
 def drain(sock, limit=256):
     """Up to `limit` datagrams waiting on a non-blocking socket."""
     out = []
-    for _ in range(limit):
+    for _burst in range(limit):
         try:
             out.append(sock.recv(65536))
         except (BlockingIOError, InterruptedError):

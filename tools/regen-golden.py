@@ -18,6 +18,9 @@ from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.render i
 EXAMPLES = os.path.join(ROOT, "examples", "policies")
 GOLDEN = os.path.join(ROOT, "tests", "golden")
 SKIP = ("large-generated.yml",)
+DOCS = os.path.join(ROOT, "docs", "rendering.md")
+DOCS_EXAMPLE = "branch-office"
+BEGIN, END = "<!-- BEGIN rendered %s -->", "<!-- END rendered %s -->"
 
 
 def example_policies():
@@ -33,6 +36,24 @@ def rendered(name):
     return render_policy(result.policy)
 
 
+def docs_block(files):
+    """The Markdown that docs/rendering.md embeds between its markers."""
+    parts = []
+    for filename in ("nftables.nft", "sysctl.conf", "modules-load.conf"):
+        parts.append("`%s`:\n\n```\n%s```\n" % (filename, files[filename]))
+    return "\n".join(parts)
+
+
+def docs_with_example(text, stem, files):
+    """docs text with the block between the example's markers replaced."""
+    begin, end = BEGIN % stem, END % stem
+    head, sep, rest = text.partition(begin)
+    _, sep2, tail = rest.partition(end)
+    if not (sep and sep2):
+        raise SystemExit("docs/rendering.md lacks the markers %s ... %s" % (begin, end))
+    return "%s%s\n%s%s%s" % (head, begin, docs_block(files), end, tail)
+
+
 def main():
     wanted = set()
     for name in example_policies():
@@ -44,6 +65,13 @@ def main():
             with open(os.path.join(target, filename), "w") as handle:
                 handle.write(text)
         print("wrote tests/golden/%s/" % stem)
+    with open(DOCS) as handle:
+        docs = handle.read()
+    updated = docs_with_example(docs, DOCS_EXAMPLE, rendered(DOCS_EXAMPLE + ".yml"))
+    if updated != docs:
+        with open(DOCS, "w") as handle:
+            handle.write(updated)
+        print("updated docs/rendering.md")
     for stale in sorted(set(os.listdir(GOLDEN)) - wanted):
         path = os.path.join(GOLDEN, stale)
         if os.path.isdir(path):

@@ -30,6 +30,14 @@ def test_example_renders_as_golden(name):
                         "`make golden` (tools/regen-golden.py) and review the diff:\n" + diff)
 
 
+def test_docs_embed_the_current_example_output():
+    with open(regen.DOCS) as handle:
+        docs = handle.read()
+    expected = regen.docs_with_example(docs, regen.DOCS_EXAMPLE,
+                                       regen.rendered(regen.DOCS_EXAMPLE + ".yml"))
+    assert docs == expected, "docs/rendering.md is out of date: run `make golden`"
+
+
 def test_no_stale_golden_directories():
     stems = set(os.path.splitext(n)[0] for n in regen.example_policies())
     assert sorted(set(os.listdir(regen.GOLDEN)) - stems) == []

@@ -40,7 +40,9 @@ def test_built_tarball_installs_and_runs(tmp_path):
 
     playbook = tmp_path / "play.yml"
     playbook.write_text(PLAY.format(policy=installed / "examples/policies/branch-office.yml"))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(install), ANSIBLE_CONFIG="/dev/null")
+    config = tmp_path / "ansible.cfg"
+    config.write_text("[defaults]\n")  # nothing from the repository's ansible.cfg
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(install), ANSIBLE_CONFIG=str(config))
     proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), str(playbook)], cwd=str(tmp_path),
                           env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -107,7 +107,7 @@ def test_misdelivered_replies_are_counted_and_fail_the_check():
             deadline = time.monotonic() + 10
             while not os.path.exists(ready) and time.monotonic() < deadline:
                 time.sleep(0.02)
-            reports = lab.run_clients("ike_probe.py", args=["--packets", "3", "--timeout", "3"])
+            reports = lab.run_clients("ike_probe.py", args=["--packets", "3", "--timeout", "5"])
         finally:
             server.kill()
             server.wait()

@@ -1,6 +1,5 @@
 """IPsec through the rendered NAT router: IKE + NAT-T for many clients, raw ESP for one."""
 import threading
-import time
 
 import pytest
 
@@ -55,9 +54,10 @@ def test_raw_esp_second_client_fails_while_first_holds(lab):
     first, second, _third = lab.clients
     held = {}
     holder = threading.Thread(target=lambda: held.update(
-        report=lab.run_clients("esp_probe.py", [first], ["--hold", "2"])[0]))
+        report=lab.run_clients("esp_probe.py", [first], ["--hold", "3"])[0]))
     holder.start()
-    time.sleep(0.5)
+    # The second client starts only once the first one's ESP mapping exists on the router.
+    assert lab.wait_conntrack(" 50 ", "src=%s " % first.address), lab.conntrack("-L")
     blocked = lab.run_clients("esp_probe.py", [second], ["--timeout", "1"])[0]
     holder.join(timeout=30)
     failed_inserts = lab.conntrack_stat("insert_failed")

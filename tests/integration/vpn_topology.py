@@ -166,6 +166,16 @@ class Topology:
         data = json.loads(self.router.nft("-j", "list", "counter", "inet", TABLE, name).stdout)
         return [item["counter"]["packets"] for item in data["nftables"] if "counter" in item][0]
 
+    def wait_conntrack(self, *needles, timeout=10.0):
+        """Wait until one router conntrack entry contains every needle; the entry or None."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.conntrack("-L").splitlines():
+                if all(n in line for n in needles):
+                    return line
+            time.sleep(0.05)
+        return None
+
     def conntrack_stat(self, field):
         """Sum of one `conntrack -S` field over CPUs (the statistics are per namespace)."""
         total = 0

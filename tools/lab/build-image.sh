@@ -37,8 +37,13 @@ debootstrap --variant=minbase --include="$packages" bookworm "$root" ${LAB_DEBOO
 rm -f "$root.log"
 # Small image: no apt lists or caches; the VPN daemons are started by the lab, never at boot.
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+old="$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)"
 tar -C "$root" -c . | podman import \
   --change "LABEL $label=$want" \
   --change 'CMD ["sleep", "infinity"]' \
   --quiet - "$image" >/dev/null
+# The previous build of this name is now untagged: remove it (only that one image).
+if [ -n "$old" ] && [ "$old" != "$(podman image inspect --format '{{.Id}}' "$image")" ]; then
+  podman rmi "$old" >/dev/null 2>&1 || true
+fi
 echo "lab image $image built in $(( $(date +%s) - start )) s"

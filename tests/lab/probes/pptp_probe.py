@@ -307,10 +307,8 @@ def gre_phase(calls, args, call_id):
     """Send --packets GRE frames per call, collect echoes until all are back or timeout."""
     sel = selectors.DefaultSelector()
     up = [c for c in calls if c.result.control_ok]
-    by_addr = {}
     for call in up:
         call.gre = probelib.raw_socket(socket.IPPROTO_GRE, call.local)
-        by_addr[socket.inet_aton(call.local)] = call
         sel.register(call.gre, selectors.EVENT_READ, call)
     queue = [(call, seq) for seq in range(args.packets) for call in up]
 
@@ -325,7 +323,7 @@ def gre_phase(calls, args, call_id):
 
     def pump(seconds, done):
         for key, _mask in probelib.deadline_iter(sel, seconds, done):
-            receive_gre(key.data, by_addr, call_id)
+            receive_gre(key.data, call_id)
 
     probelib.paced_send(queue, send, received, pump, args.timeout)
     # A short grace period catches late or misdelivered echoes after the last expected one.
@@ -336,7 +334,7 @@ def gre_phase(calls, args, call_id):
         call.gre.close()
 
 
-def receive_gre(call, by_addr, call_id):
+def receive_gre(call, call_id):
     for _burst in range(256):
         try:
             data = call.gre.recv(65536)

@@ -59,3 +59,19 @@ def test_negative_control_200_pptp_calls_without_helper_get_nothing(lab):
     assert not report["ok"]
     assert report["counters"]["control_ok"] == N, report["detail"]
     assert report["counters"]["delivered"] == 0, report["detail"]
+
+
+def test_negative_control_200_nat_t_flows_blocked_get_nothing(lab):
+    lab.apply_policy(protocols=("ipsec",), esp=False)
+    lab.block_natt()
+    try:
+        server = lab.start_server("ike_probe.py")
+        report = lab.run_scale("ike_probe.py", ["--packets", "2", "--timeout", "2"])
+        seen = server.stop()
+    finally:
+        lab.unblock_natt()
+
+    assert not report["ok"]
+    assert report["counters"]["control_ok"] == 0 and report["counters"]["delivered"] == 0
+    assert all(c["ike_ok"] and not c["natt_ok"] for c in report["clients_detail"])
+    assert seen["counters"]["ike_in"] == N and seen["counters"]["natt_in"] == 0, seen["detail"]

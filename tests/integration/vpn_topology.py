@@ -162,6 +162,10 @@ class Topology:
             "  udp dport 4500 counter drop\n }\n}\n"))
         self.flush_conntrack()
 
+    def unblock_natt(self):
+        self.router.nft("delete", "table", "inet", "lab_block_natt")
+        self.flush_conntrack()
+
     def counter_packets(self, name):
         data = json.loads(self.router.nft("-j", "list", "counter", "inet", TABLE, name).stdout)
         return [item["counter"]["packets"] for item in data["nftables"] if "counter" in item][0]

@@ -39,7 +39,7 @@ def test_invalid_policy_exits_non_zero_with_findings(tmp_path):
     data = json.loads((reports / "findings.json").read_text())
     assert data["valid"] is False
     assert data["findings"][0]["path"] == "grants[0].servers[0]"
-    assert data["findings"][0]["line"] == 18
+    assert data["findings"][0]["line"] == 19
     assert "Traceback" not in proc.stdout + proc.stderr
 
 

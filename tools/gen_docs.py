@@ -20,7 +20,9 @@ def rules_markdown():
            "Every finding carries one of these stable IDs. Errors fail the check; warnings",
            "are reported and fail only in strict mode. A waiver (`waivers:` in the policy,",
            "with a reason and an expiry) turns a finding of a *waivable* rule for one grant",
-           "into an `info` finding until it expires; an expired waiver is itself an error.\n",
+           "into an `info` finding until it expires; an expired waiver is itself an error.",
+           "Every schema error (NP002) is reported in one pass; the semantic rules run once",
+           "the document matches the schema, since they reason about well-typed values.\n",
            "| ID | severity | waivable | title |", "|---|---|---|---|"]
     for rule in ALL_RULES:
         out.append("| [%s](#%s) | %s | %s | %s |" % (

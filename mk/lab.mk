@@ -10,9 +10,9 @@ export CONTAINERS_CONF := $(abspath tools/lab/containers.conf)
 # Runs destroy -> create -> prepare -> check -> converge -> idempotence -> verify -> destroy
 # (destroy also runs when a step fails), then prints the matrix from build/lab/report.json.
 lab-run: setup
-	@start=$$(date +%s); rc=0; \
+	@rm -rf build/lab; start=$$(date +%s); rc=0; \
 	$(BIN)/molecule test --scenario-name default || rc=$$?; \
-	echo; $(PY) tools/lab/report.py --out-dir build/lab || rc=$${rc/#0/1}; \
+	echo; $(PY) tools/lab/report.py --out-dir build/lab || { [ $$rc -ne 0 ] || rc=1; }; \
 	echo "lab wall time: $$(( $$(date +%s) - start )) s"; exit $$rc
 
 lab-test: lab-run

@@ -18,10 +18,14 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.engine import (
-    check_policy_data, check_policy_file)
-from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.render import (
-    RenderError, render_policy)
+try:  # controller requirements (cerberus, jinja2); reported as a task failure when missing
+    from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.engine import (
+        check_policy_data, check_policy_file)
+    from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.render import (
+        RenderError, render_policy)
+    IMPORT_ERROR = None
+except ImportError as import_error:
+    IMPORT_ERROR = import_error
 
 MODULE = "netpolicy.vpn_passthrough.apply"
 CONTROLLER_ARGS = ("policy_file", "policy", "strict")
@@ -30,6 +34,10 @@ CONTROLLER_ARGS = ("policy_file", "policy", "strict")
 def render_for_router(action, args, result):
     """Validate and render the policy named in args; returns the rendered dict or None after
     filling `result` with the failure (findings included) when it must not reach the router."""
+    if IMPORT_ERROR is not None:
+        result.update(failed=True, msg="validating and rendering a policy needs the controller "
+                                       "requirements (cerberus, jinja2): %s" % IMPORT_ERROR)
+        return None
     policy_file = args.get("policy_file")
     policy = args.get("policy")
     strict = args.get("strict", False)

@@ -63,8 +63,8 @@ def vpn_match(expr):
     if isinstance(payload, dict):
         if payload.get("field") == "dport" and payload.get("protocol") in VPN_PORTS:
             return _hits(values, VPN_PORTS[payload["protocol"]])
-        if (payload.get("protocol"), payload.get("field")) in (("ip", "protocol"),
-                                                                ("ip6", "nexthdr")):
+        field = (payload.get("protocol"), payload.get("field"))
+        if field in (("ip", "protocol"), ("ip6", "nexthdr")):
             return _hits(values, VPN_PROTOCOLS)
     meta = left.get("meta") if isinstance(left, dict) else None
     if isinstance(meta, dict) and meta.get("key") == "l4proto":

@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 module: apply
 short_description: Apply a VPN passthrough policy to a Linux router safely
 version_added: 0.1.0
-author: netpolicy maintainers
+author: netpolicy maintainers (@netpolicy)
 description:
   - On the controller, the action plugin validates the policy (O(policy_file) or O(policy)) and
     renders it; on the router, this module applies the rendered texts. The router needs only
@@ -138,6 +138,7 @@ attributes:
     support: full
   platform:
     description: Linux routers with nftables.
+    support: full
     platforms: posix
 notes:
   - The test suite injects failures with the environment variable
@@ -212,7 +213,6 @@ rolled_back:
 """
 
 import os
-import subprocess
 import sys
 import time
 
@@ -554,14 +554,26 @@ class Apply:
                 source = handle.read()
         script = os.path.join(backup_dir, "router_restore.py")
         write_atomic(script, source.encode("utf-8"), 0o700)
-        devnull = open(os.devnull, "r+b")
+        spawn_detached([sys.executable, script, backup_dir, self.nft.binary, repr(deadline),
+                        self.lock_path])
+
+
+def spawn_detached(argv):
+    """Double fork + setsid: the watchdog belongs to no session or connection of ours, holds
+    none of our descriptors (Python opens them non-inheritable), and is reaped by init."""
+    pid = os.fork()
+    if pid == 0:
         try:
-            subprocess.Popen([sys.executable, script, backup_dir, self.nft.binary,
-                              repr(deadline), self.lock_path],
-                             stdin=devnull, stdout=devnull, stderr=devnull, close_fds=True,
-                             cwd="/", start_new_session=True)
+            os.setsid()
+            if os.fork() == 0:
+                devnull = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(devnull, fd)
+                os.chdir("/")
+                os.execv(argv[0], argv)
         finally:
-            devnull.close()
+            os._exit(0)  # pylint: disable=protected-access
+    os.waitpid(pid, 0)
 
 
 def main():

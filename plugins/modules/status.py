@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 module: status
 short_description: Report VPN passthrough drift, counters, conntrack state and conflicts
 version_added: 0.1.0
-author: netpolicy maintainers
+author: netpolicy maintainers (@netpolicy)
 description:
   - Read-only report on a router. With a policy (O(policy_file) or O(policy), validated and
     rendered by the action plugin on the controller) or rendered texts, compares the live table
@@ -67,6 +67,7 @@ attributes:
     support: full
   platform:
     description: Linux routers with nftables.
+    support: full
     platforms: posix
 seealso:
   - module: netpolicy.vpn_passthrough.apply

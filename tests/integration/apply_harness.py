@@ -175,14 +175,14 @@ class Router:
 
 
 OTHER_TABLE = """table inet other_team {
-	counter seen {
-		packets 5 bytes 300
-	}
+    counter seen {
+        packets 5 bytes 300
+    }
 
-	chain forward {
-		type filter hook forward priority filter + 10; policy accept;
-		ip saddr 192.0.2.1 counter packets 7 bytes 700 accept
-	}
+    chain forward {
+        type filter hook forward priority filter + 10; policy accept;
+        ip saddr 192.0.2.1 counter packets 7 bytes 700 accept
+    }
 }
 """
 DISTRO_NFTABLES_CONF = b"#!/usr/sbin/nft -f\nflush ruleset\ntable inet filter {\n}\n"

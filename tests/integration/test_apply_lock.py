@@ -21,7 +21,7 @@ def test_concurrent_runs_are_serialised(netns, tmp_path):
     router = Router(netns, tmp_path / "root")
     rendered = render(POLICY_A)
     handle = router.hold_lock()  # make both start while the lock is held, then release
-    procs = [router.popen("apply", router.args(rendered)) for _ in range(3)]
+    procs = [router.popen("apply", router.args(rendered)) for _index in range(3)]
     time.sleep(1)
     handle.close()
     results = [router.result(proc) for proc in procs]

@@ -4,26 +4,26 @@ import pytest
 from apply_harness import POLICY_A, POLICY_B, Router, render
 
 DROP_TABLE = """table inet fw_team {
-	chain forward {
-		type filter hook forward priority filter; policy drop;
-		ct state invalid drop
-		udp dport 4500 drop
-	}
-	chain prerouting {
-		type filter hook prerouting priority filter; policy accept;
-		meta l4proto gre jump blocked
-	}
-	chain blocked {
-		drop
-	}
+    chain forward {
+        type filter hook forward priority filter; policy drop;
+        ct state invalid drop
+        udp dport 4500 drop
+    }
+    chain prerouting {
+        type filter hook prerouting priority filter; policy accept;
+        meta l4proto gre jump blocked
+    }
+    chain blocked {
+        drop
+    }
 }
 """
 HARMLESS_TABLE = """table inet fw_ok {
-	chain forward {
-		type filter hook forward priority filter; policy accept;
-		ct state invalid drop
-		tcp dport 22 drop
-	}
+    chain forward {
+        type filter hook forward priority filter; policy accept;
+        ct state invalid drop
+        tcp dport 22 drop
+    }
 }
 """
 

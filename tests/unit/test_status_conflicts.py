@@ -88,15 +88,21 @@ def test_find_conflicts(what, ruleset, expected):
         assert detail.startswith(want[3]), detail
 
 
-CT_ENTRIES = """\
-tcp      6 431999 ESTABLISHED src=192.168.77.11 dst=198.51.100.10 sport=40000 dport=1723 src=198.51.100.10 dst=198.51.100.1 sport=1723 dport=40000 [ASSURED] mark=0 helper=pptp use=2
-tcp      6 431999 ESTABLISHED src=192.168.77.12 dst=198.51.100.10 sport=40001 dport=1723 src=198.51.100.10 dst=198.51.100.1 sport=1723 dport=40001 [ASSURED] mark=0 helper=pptp use=2
-gre      47 179 src=192.168.77.11 dst=198.51.100.10 srckey=0x1 dstkey=0x2 src=198.51.100.10 dst=198.51.100.1 srckey=0x2 dstkey=0x8001 [ASSURED] mark=0 use=1
-udp      17 29 src=192.168.77.11 dst=198.51.100.10 sport=4500 dport=4500 src=198.51.100.10 dst=198.51.100.1 sport=4500 dport=1024 mark=0 use=1
-"""
-CT_EXPECT = """\
-299 proto=47 src=198.51.100.10 dst=198.51.100.1 srckey=0x0 dstkey=0x8001 mask-src=255.255.255.255 mask-dst=255.255.255.255 srckey=0xffff dstkey=0xffff master-src=192.168.77.11 master-dst=198.51.100.10 sport=40000 dport=1723 PERMANENT class=0 helper=pptp
-"""
+CT_ENTRIES = "".join(line + "\n" for line in (
+    "tcp      6 431999 ESTABLISHED src=192.168.77.11 dst=198.51.100.10 sport=40000 dport=1723 "
+    "src=198.51.100.10 dst=198.51.100.1 sport=1723 dport=40000 [ASSURED] mark=0 helper=pptp use=2",
+    "tcp      6 431999 ESTABLISHED src=192.168.77.12 dst=198.51.100.10 sport=40001 dport=1723 "
+    "src=198.51.100.10 dst=198.51.100.1 sport=1723 dport=40001 [ASSURED] mark=0 helper=pptp use=2",
+    "gre      47 179 src=192.168.77.11 dst=198.51.100.10 srckey=0x1 dstkey=0x2 "
+    "src=198.51.100.10 dst=198.51.100.1 srckey=0x2 dstkey=0x8001 [ASSURED] mark=0 use=1",
+    "udp      17 29 src=192.168.77.11 dst=198.51.100.10 sport=4500 dport=4500 "
+    "src=198.51.100.10 dst=198.51.100.1 sport=4500 dport=1024 mark=0 use=1",
+))
+CT_EXPECT = (
+    "299 proto=47 src=198.51.100.10 dst=198.51.100.1 srckey=0x0 dstkey=0x8001 "
+    "mask-src=255.255.255.255 mask-dst=255.255.255.255 srckey=0xffff dstkey=0xffff "
+    "master-src=192.168.77.11 master-dst=198.51.100.10 sport=40000 dport=1723 PERMANENT class=0 "
+    "helper=pptp\n")
 
 
 @pytest.mark.parametrize("entries, expect, wanted", [

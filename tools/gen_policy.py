@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """Write a valid passthrough policy with N grants and M addresses, deterministically (seeded).
 
 Used for examples/policies/large-generated.yml and by the validation and render benchmarks:
 
-    tools/gen_policy.py --grants 10000 --addresses 100000 > /tmp/big.yml
+    .venv/bin/python tools/gen_policy.py --grants 10000 --addresses 100000 > /tmp/big.yml
 
 Addresses are counted over all grants' clients and servers. Clients are distinct LAN hosts (a
 few /28 networks), servers come from the RFC 5737 / RFC 3849 documentation ranges. About 10 % of
@@ -61,7 +60,7 @@ def grant_doc(index, n_addresses, rng, addr_rng, alloc_v4, alloc_v6):
     n_clients = max(1, n_addresses - n_servers)
     alloc = alloc_v6 if v6 else alloc_v4
     clients = [alloc.take(block=(i == 0 and n_clients > 4)) for i in range(n_clients)]
-    servers = sorted(set(server(addr_rng, v6) for _ in range(n_servers)))
+    servers = sorted(set(server(addr_rng, v6) for _server in range(n_servers)))
     waived = None
     if kind < 0.60:
         lines.append("    protocols: [ipsec]")

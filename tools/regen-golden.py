@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Regenerate tests/golden/<policy>/ from examples/policies/*.yml (all but the generated one).
 
-Run `make golden` (or this script with the project's venv python), then review `git diff
+Run `make golden` (or `.venv/bin/python tools/regen-golden.py`), then review `git diff
 tests/golden`: the diff is exactly what the template change does to real policies."""
 import os
 import shutil
@@ -48,7 +47,7 @@ def docs_with_example(text, stem, files):
     """docs text with the block between the example's markers replaced."""
     begin, end = BEGIN % stem, END % stem
     head, sep, rest = text.partition(begin)
-    _, sep2, tail = rest.partition(end)
+    _block, sep2, tail = rest.partition(end)
     if not (sep and sep2):
         raise SystemExit("docs/rendering.md lacks the markers %s ... %s" % (begin, end))
     return "%s%s\n%s%s%s" % (head, begin, docs_block(files), end, tail)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Render benchmark: our renderer and Aerleon's nftables generator on the same grants.
 
     make bench-render      (or .venv/bin/python benchmarks/render/run.py [--quick])
@@ -21,6 +20,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from importlib.metadata import version
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -59,7 +59,7 @@ def rule_count(text):
 
 def timed(func, runs):
     times, result = [], None
-    for _ in range(runs):
+    for _run in range(runs):
         start = time.perf_counter()
         result = func()
         times.append(time.perf_counter() - start)
@@ -145,7 +145,7 @@ def address_scaling():
     """Same 5 grants (same seed) with 10 and with 100,000 addresses."""
     out = []
     for addresses in (10, 100000):
-        policy, _ = policy_for(5, addresses)
+        policy = policy_for(5, addresses)[0]
         text = render_policy(policy)["nftables.nft"]
         out.append({"grants": 5, "addresses": addresses, "rules": rule_count(text),
                     "map_elements": text.count(' : "grant_')})
@@ -160,9 +160,8 @@ def machine():
                        if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    nft = subprocess.run(["nft", "--version"], capture_output=True, text=True).stdout.strip()
-    import aerleon  # noqa: F401  (version from package metadata)
-    from importlib.metadata import version
+    nft = subprocess.run(["nft", "--version"], capture_output=True, text=True,
+                         check=True).stdout.strip()
     return {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(),
             "os": platform.platform(), "python": platform.python_version(), "nft": nft,
             "jinja2": version("Jinja2"), "aerleon": version("aerleon"),

@@ -13,9 +13,16 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.render_task import (
-    run_render)
 from ansible_collections.netpolicy.vpn_passthrough.plugins.modules.render import ARGUMENT_SPEC
+
+try:  # controller requirements (cerberus, jinja2); reported as a task failure when missing
+    from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.render_task import (
+        run_render)
+except ImportError as import_error:
+    run_render = None
+    IMPORT_ERROR = import_error
+else:
+    IMPORT_ERROR = None
 
 
 class ActionModule(ActionBase):
@@ -24,6 +31,10 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
+        if run_render is None:
+            result.update(failed=True, msg="netpolicy.vpn_passthrough.render needs cerberus and "
+                          "jinja2 on the controller: %s" % IMPORT_ERROR)
+            return result
         validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
         if validation.error_messages:
             result.update(failed=True, msg="; ".join(validation.error_messages))

@@ -115,7 +115,7 @@ def _collect(grants):
                    "v6": [c for c in grant["clients"] if is_v6(c)]}
         servers = grant["servers"]
         for cls in _class_members(grant):
-            for fam, _, _ in _FAMILIES:
+            for fam, _proto, _type in _FAMILIES:
                 if servers == "any":
                     anys.setdefault((cls, fam), []).extend((c, counter) for c in clients[fam])
                     continue
@@ -132,7 +132,7 @@ def _join(lines):
 def _maps(pairs, anys, spans):
     """Map declarations and, per class, the lookups that use them."""
     maps, lookups = [], {}
-    for cls, _, _ in _CLASSES:
+    for cls, _title, _match in _CLASSES:
         for fam, proto, addr_type in _FAMILIES:
             items = pairs.get((cls, fam))
             if items:
@@ -206,7 +206,7 @@ def _nat(policy, lan_sets):
     if nat["mode"] == "none":
         return []
     rules = []
-    for fam, proto, _ in _FAMILIES:
+    for fam, proto, _type in _FAMILIES:
         if ("lan_networks_" + fam) not in lan_sets:
             continue
         if nat["mode"] == "masquerade":
@@ -232,7 +232,7 @@ def _context(policy):
     spans = Spans()
     maps, lookups = _maps(pairs, anys, spans)
     lan_sets = {}
-    for fam, _, addr_type in _FAMILIES:
+    for fam, _proto, addr_type in _FAMILIES:
         nets = [n for n in policy["router"]["lan"]["networks"] if is_v6(n) == (fam == "v6")]
         if nets:
             lan_sets["lan_networks_" + fam] = _interval_set("lan_networks_" + fam, addr_type,
@@ -245,8 +245,8 @@ def _context(policy):
                for name, title, match in _CLASSES if name in lookups]
     return {
         "table": TABLE_NAME, "family": TABLE_FAMILY, "policy": policy,
-        "table_comment": _truncate("policy %s, owner %s" % (policy["metadata"]["name"],
-                                                             policy["metadata"]["owner"])),
+        "table_comment": _truncate("policy %s, owner %s" % (
+            policy["metadata"]["name"], policy["metadata"]["owner"])),
         "counters": [{"name": _counter_name(g), "summary": _grant_summary(g),
                       "comment": _truncate(_grant_summary(g))} for g in grants],
         "denied_counter": DENIED_COUNTER,

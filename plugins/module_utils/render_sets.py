@@ -40,7 +40,7 @@ class Spans(dict):
     the renderer must handle; IPv6 spans are offset by 2**128 so families never overlap."""
 
     def __missing__(self, text):
-        addr, _, plen = text.partition("/")
+        addr, _slash, plen = text.partition("/")
         if ":" in addr:
             bits, base, family = 128, _V6_BASE, socket.AF_INET6
         else:
@@ -100,7 +100,7 @@ def resolve_1d(items, spans=None):
         if text not in seen:
             seen.add(text)
             ordered.append((text, value))
-    if _disjoint([text for text, _ in ordered], spans if spans is not None else Spans()):
+    if _disjoint([text for text, _value in ordered], spans if spans is not None else Spans()):
         return ordered
     placed, out = [], []
     for text, value in ordered:
@@ -140,7 +140,7 @@ def _drop_shadowed(by_client, parent, spans):
         if parent[client] is None:
             kept[client] = servers
             continue
-        above = [(spans[s], i) for s, _, i in _ancestors(client, parent, by_client)]
+        above = [(spans[s], i) for s, _value, i in _ancestors(client, parent, by_client)]
         own = [(s, v, i) for s, v, i in servers
                if not any(j < i and a[0] <= spans[s][0] and spans[s][1] <= a[1]
                           for a, j in above)]
@@ -165,10 +165,10 @@ def resolve_pairs(pairs, spans=None):
             by_client.setdefault(client, []).append((server, value, index))
     parent = _forest(list(by_client), spans)
     nested = any(up is not None for up in parent.values())
-    if not nested and _disjoint(set(s for _, s, _ in pairs), spans):
+    if not nested and _disjoint(set(s for _client, s, _value in pairs), spans):
         # No client network inside another and no server network inside another: nothing
         # can overlap (the usual policy), so keep the pairs as written, grouped by client.
-        return [(c, s, v) for c, servers in by_client.items() for s, v, _ in servers]
+        return [(c, s, v) for c, servers in by_client.items() for s, v, _rank in servers]
     if nested:
         by_client, parent = _drop_shadowed(by_client, parent, spans)
     children = {}
@@ -181,15 +181,15 @@ def resolve_pairs(pairs, spans=None):
             if len(servers) == 1:  # the common case: nothing can overlap
                 out.append((client, servers[0][0], servers[0][1]))
                 continue
-            if _few_disjoint([spans[s] for s, _, _ in servers]):
-                out.extend((client, s, v) for s, v, _ in servers)
+            if _few_disjoint([spans[s] for s, _value, _rank in servers]):
+                out.extend((client, s, v) for s, v, _rank in servers)
                 continue
-            resolved = resolve_1d([(s, v) for s, v, _ in servers], spans)
+            resolved = resolve_1d([(s, v) for s, v, _rank in servers], spans)
             out.extend((client, s, v) for s, v in resolved)
             continue
         applicable = list(servers) + _ancestors(client, parent, by_client)
         applicable.sort(key=lambda item: item[2])
-        resolved = resolve_1d([(s, v) for s, v, _ in applicable], spans)
+        resolved = resolve_1d([(s, v) for s, v, _rank in applicable], spans)
         own = _subtract(net(client), [net(c) for c in children.get(client, [])])
         for piece in own:
             piece_text = str(piece)

@@ -11,11 +11,8 @@ __metaclass__ = type
 import os
 import tempfile
 
-from .check_task import parse_today
-from .engine import check_policy_file
 from .findings import ERROR, WARNING
 from .render import OUTPUT_FILES, RenderError, render_policy
-from .reports import summary_text
 
 
 def _read(path):
@@ -74,6 +71,11 @@ def _stats(text):
 def run_render(path, output_dir=None, strict=False, today=None, fail_on_invalid=True,
                return_content=False, check_mode=False, diff=False):
     """The task result dict for rendering the policy at path."""
+    # The engine needs cerberus: imported here so that importing this module never fails
+    # where only the rendering helpers are wanted.
+    from .check_task import parse_today
+    from .engine import check_policy_file
+    from .reports import summary_text
     result = check_policy_file(path, today=parse_today(today), strict=strict)
     report = result.to_dict()
     task = {

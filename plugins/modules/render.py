@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 module: render
 short_description: Render a VPN passthrough policy into nftables, sysctl and modules-load files
 version_added: 0.1.0
-author: netpolicy maintainers
+author: netpolicy maintainers (@netpolicy)
 description:
   - Validates a passthrough policy exactly like M(netpolicy.vpn_passthrough.policy_check) and,
     only when it is valid, renders it into three files, C(nftables.nft), C(sysctl.conf) and
@@ -61,16 +61,20 @@ options:
     default: false
 attributes:
   check_mode:
+    description: Validates and renders, writes nothing; RV(ignore:changed) tells whether a
+      file would change.
     support: full
-    details: In check mode the policy is validated and rendered but no file is written;
-      RV(ignore:changed) tells whether a file would change.
   diff_mode:
+    description: Returns the before and after text of every file that changes.
     support: full
-    details: Returns the before and after text of every file that changes.
-  platform:
-    platforms: all
   action:
+    description: Has a controller-side action plugin that validates, renders and writes the
+      files on the controller.
     support: full
+  platform:
+    description: Runs on the controller (or any host with cerberus and jinja2).
+    support: full
+    platforms: all
 notes:
   - The rendered output is deterministic, byte-identical for the same policy.
   - Loading the files onto routers is M(netpolicy.vpn_passthrough.apply)'s job.

@@ -17,18 +17,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 EXAMPLES = os.path.join(ROOT, "examples", "policies")
 OTHER_TABLE = """
 table inet site_firewall {
-	counter seen_forward {
-		packets 42 bytes 4200
-	}
-	set blocked {
-		type ipv4_addr
-		elements = { 192.0.2.66 }
-	}
-	chain forward {
-		type filter hook forward priority filter + 10; policy accept;
-		ip saddr @blocked counter packets 3 bytes 180 drop
-		counter name "seen_forward"
-	}
+    counter seen_forward {
+        packets 42 bytes 4200
+    }
+    set blocked {
+        type ipv4_addr
+        elements = { 192.0.2.66 }
+    }
+    chain forward {
+        type filter hook forward priority filter + 10; policy accept;
+        ip saddr @blocked counter packets 3 bytes 180 drop
+        counter name "seen_forward"
+    }
 }
 """
 
@@ -103,8 +103,8 @@ def test_feature_policies_load(netns, case):
     v6_lan = {"router.lan.networks": ["2001:db8:77::/64"]}
     pols = {
         "ipv6-only": policy(v6, **v6_lan),
-        "snat": policy(grant("a"), **{"router.wan.nat": {"mode": "snat",
-                                                           "address": "203.0.113.1"}}),
+        "snat": policy(grant("a"), **{"router.wan.nat": {
+            "mode": "snat", "address": "203.0.113.1"}}),
         "nat-none": policy(grant("a"), **{"router.wan.nat": {"mode": "none", "address": None}}),
         "servers-any": policy(grant("a", protocols=["ipsec", "pptp"], servers="any"),
                               grant("b", clients=["10.0.2.0/24"], servers="any")),

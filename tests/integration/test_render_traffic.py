@@ -38,7 +38,7 @@ for item in sys.argv[1:]:
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("0.0.0.0", int(sport)))
-    for _ in range(3):
+    for _copy in range(3):
         s.sendto(item.encode(), (dst, int(dport)))
     s.close()
 """
@@ -163,7 +163,7 @@ def test_pptp_helper_attached_only_to_granted_control_connections(lab):
         client = subprocess.Popen(lab["client"].argv([
             sys.executable, "-c", TCP_CLIENT, "198.51.100.10:1723", "198.51.100.10:1724",
             "198.51.100.20:1723"]), stdout=subprocess.PIPE, text=True)
-        lines = [client.stdout.readline().strip() for _ in range(3)]
+        lines = [client.stdout.readline().strip() for _line in range(3)]
         table = router.run(["conntrack", "-L", "-p", "tcp"]).stdout
         client.wait(timeout=10)
     finally:

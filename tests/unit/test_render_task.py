@@ -33,9 +33,8 @@ def test_check_mode_writes_nothing_and_diff_shows_change(tmp_path):
     result = run_render(BRANCH, output_dir=str(out), today="2026-12-01", check_mode=True,
                         diff=True)
     assert result["changed"] and not out.exists()
-    assert [d["after_header"] for d in result["diff"]] == [str(out / n) for n in
-                                                          ("nftables.nft", "sysctl.conf",
-                                                           "modules-load.conf")]
+    names = ("nftables.nft", "sysctl.conf", "modules-load.conf")
+    assert [d["after_header"] for d in result["diff"]] == [str(out / n) for n in names]
     assert all(d["before"] == "" and "(absent)" in d["before_header"] for d in result["diff"])
 
 

@@ -103,8 +103,7 @@ class ActionModule(ActionBase):
                                              task_vars=task_vars)
         result.update(module_result)
         confirm = module_result.get("confirm") or {}
-        if not module_result.get("failed") and confirm.get("pending") \
-                and not self._task.check_mode:
+        if not module_result.get("failed") and confirm.get("pending"):
             result["confirm"] = self._confirm(confirm, module_args, task_vars)
             if result["confirm"].get("failed"):
                 result.update(failed=True, msg=result["confirm"]["msg"])

@@ -38,7 +38,10 @@ _CLASSES = (
      "tcp dport 1723"),
     ("ipsec", "IKE (UDP 500) and IPsec NAT-T (UDP 4500)", "udp dport { 500, 4500 }"),
     ("esp", "raw ESP (IP protocol 50), grants with ipsec.esp", "meta l4proto esp"),
-    ("ah", "AH (IP protocol 51), grants with ipsec.ah", "meta l4proto ah"),
+    # In IPv6 the kernel treats AH as an extension header and `meta l4proto` looks past it,
+    # so AH is matched as the IPv6 header's next header there.
+    ("ah", "AH (IP protocol 51), grants with ipsec.ah",
+     {"v4": "meta l4proto ah", "v6": "ip6 nexthdr ah"}),
     ("l2tp", "plain L2TP (UDP 1701), grants with l2tp.over_ipsec false", "udp dport 1701"),
 )
 _FAMILIES = (("v4", "ip", "ipv4_addr"), ("v6", "ip6", "ipv6_addr"))
@@ -241,8 +244,9 @@ def _context(policy):
     output = _output_helper(policy, lookups, spans)
     pptp_v4 = [lk for lk in lookups.get("pptp", []) if lk["family"] == "v4"]
     pptp_v6 = [lk for lk in lookups.get("pptp", []) if lk["family"] == "v6"]
-    classes = [{"name": name, "title": title, "match": match, "lookups": lookups[name]}
-               for name, title, match in _CLASSES if name in lookups]
+    classes = [{"name": name, "title": title, "lookups": [
+        dict(lk, match=match[lk["family"]] if isinstance(match, dict) else match)
+        for lk in lookups[name]]} for name, title, match in _CLASSES if name in lookups]
     return {
         "table": TABLE_NAME, "family": TABLE_FAMILY, "policy": policy,
         "table_comment": _truncate("policy %s, owner %s" % (

@@ -98,7 +98,7 @@ def test_branch_office_listing_shows_sets_helper_and_counters(netns):
                                   "output-helpers", "overlaps", "wildcard-interfaces"])
 def test_feature_policies_load(netns, case):
     v6 = grant("v6", protocols=["ipsec", "l2tp", "pptp"], clients=["2001:db8:77::/64"],
-               servers=["2001:db8:100::10/128", "2001:db8:200::/48"], esp=True,
+               servers=["2001:db8:100::10/128", "2001:db8:200::/48"], esp=True, ah=True,
                over_ipsec=False)
     v6_lan = {"router.lan.networks": ["2001:db8:77::/64"]}
     pols = {

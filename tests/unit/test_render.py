@@ -83,6 +83,14 @@ def test_esp_ah_and_plain_l2tp_only_when_granted():
     assert "udp dport 1701 counter name ip saddr . ip daddr map @l2tp_pairs_v4 accept" in text
 
 
+def test_ipv6_ah_matched_as_next_header():
+    """The kernel skips IPv6 extension headers, AH among them, for meta l4proto."""
+    text = nft(policy(grant("ah6", clients=["2001:db8:77::/64"], servers=["2001:db8:1::1/128"],
+                            esp=True, ah=True), **{"router.lan.networks": ["2001:db8:77::/64"]}))
+    assert "ip6 nexthdr ah counter name ip6 saddr . ip6 daddr map @ah_pairs_v6 accept" in text
+    assert "meta l4proto esp counter name ip6 saddr . ip6 daddr map @esp_pairs_v6 accept" in text
+
+
 def test_l2tp_inside_ipsec_needs_no_rule_of_its_own():
     text = nft(policy(grant("l2tp-in-ipsec", protocols=["ipsec", "l2tp"], over_ipsec=True)))
     assert "l2tp_pairs" not in text
@@ -162,6 +170,7 @@ def test_only_vpn_shaped_traffic_is_judged():
     chain = nft(policy(IPSEC)).split("chain passthrough {")[1].split("\n\t}\n")[0]
     verdict_rules = [r for r in rules("chain x {" + chain) if r.endswith(("drop", "denied"))]
     assert verdict_rules == ["meta l4proto { gre, esp, ah } goto denied",
+                             "ip6 nexthdr ah goto denied",
                              "udp dport { 500, 1701, 4500 } goto denied",
                              "tcp dport 1723 goto denied"]
     assert "policy drop" not in nft(policy(IPSEC))

@@ -11,6 +11,13 @@ venv=${VENV:-.venv}
 python_version=${SANITY_PYTHON:-3.11}
 # ansible-test only works from a path ending in ansible_collections/<namespace>/<name>.
 dest=$root/build/sanity/ansible_collections/netpolicy/vpn_passthrough
+# ansible-test caches its venvs under ~/.ansible/test and does not guard them against concurrent
+# runs; a HOME of this checkout's own keeps other checkouts' runs out of them, and the lock
+# serialises runs in this one.
+export HOME=$root/build/ansible-test-home
+mkdir -p "$HOME"
+exec 9>"$root/build/sanity.lock"
+flock 9
 start=$SECONDS
 
 # 1. ansible-test bootstraps pip in each venv it creates with a cached get-pip script; put the
@@ -59,6 +66,15 @@ if [[ ! -d $dest/.git ]]; then
   git -C "$dest" init -q
 fi
 printf '%s\n' '/tests/output/' >"$dest/.git/info/exclude"
+
+# The copy must hold exactly the files git lists here, or sanity would pass on the wrong tree.
+if ! listing=$(diff <(cd "$root" && git ls-files -co --exclude-standard | while IFS= read -r p; do
+                        [[ -e $p || -L $p ]] && echo "$p"; done | sort) \
+                    <(git -C "$dest" ls-files -co --exclude-standard | sort)); then
+  echo "build/sanity copy differs from the work tree:" >&2
+  echo "$listing" >&2
+  exit 1
+fi
 
 # 4. --venv: ansible-test builds its own venvs (cached under ~/.ansible/test/venv and
 #    tests/output/.tmp), so the project venv's pins never clash with the sanity tools' pins.

@@ -20,6 +20,15 @@ exec 9>"$root/build/sanity.lock"
 flock 9
 start=$SECONDS
 
+# Findings are fixed, not ignored: tests/sanity/ignore-*.txt must stay empty.
+for ignore in "$root"/tests/sanity/ignore-*.txt; do
+  [[ -e $ignore ]] || continue
+  if grep -qv '^[[:space:]]*$' "$ignore"; then
+    echo "${ignore#"$root"/} must stay empty: fix the findings it lists instead of ignoring them" >&2
+    exit 1
+  fi
+done
+
 # 1. ansible-test bootstraps pip in each venv it creates with a cached get-pip script; put the
 #    project's offline stand-in there, but never replace a real get-pip someone cached.
 pip_version=$(cd / && "$venv/bin/python" -c '

@@ -81,7 +81,8 @@ class ActionModule(ActionBase):
     _VALID_ARGS = frozenset((
         "policy_file", "policy", "strict", "nftables", "sysctl", "modules_load", "ruleset_path",
         "sysctl_path", "modules_load_path", "persist", "systemd_unit_dir", "state_dir",
-        "backups_keep", "lock_timeout", "confirm_timeout", "confirm", "sysctl_live_skip"))
+        "backups_keep", "lock_timeout", "confirm_timeout", "confirm", "sysctl_live_skip",
+        "state"))
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -89,9 +90,9 @@ class ActionModule(ActionBase):
         args = dict(self._task.args)
         module_args = dict((k, v) for k, v in args.items() if k not in CONTROLLER_ARGS)
         if args.get("policy_file") is not None or args.get("policy") is not None:
-            if "nftables" in args or "confirm" in args:
+            if "nftables" in args or "confirm" in args or args.get("state") == "absent":
                 result.update(failed=True, msg="policy_file/policy cannot be combined with "
-                                               "nftables or confirm")
+                                               "nftables, confirm or state=absent")
                 return result
             rendered = render_for_router(self, args, result)
             if rendered is None:

@@ -118,6 +118,16 @@ options:
       - Confirm the pending change with this backup id (RV(backup_id)) and do nothing else.
         Used by the action plugin after it reconnected.
     type: str
+  state:
+    description:
+      - V(present) applies the policy.
+      - V(absent) deletes the table C(inet netpolicy_vpn_passthrough), the persisted ruleset,
+        the boot unit and its link, the sysctl drop-in and the modules-load file - with the same
+        kernel check, backup, rollback and commit-confirm. Live sysctl values are left as they
+        are (forwarding may serve other purposes). Takes no policy.
+    type: str
+    choices: [present, absent]
+    default: present
   sysctl_live_skip:
     description:
       - sysctl keys persisted in the drop-in but neither written live nor compared, e.g.
@@ -160,6 +170,10 @@ EXAMPLES = r"""
   check_mode: true
   diff: true
 
+- name: Remove everything the collection put on the router
+  netpolicy.vpn_passthrough.apply:
+    state: absent
+
 - name: Router that is a container - conntrack_max is global and cannot be set from it
   netpolicy.vpn_passthrough.apply:
     policy_file: policies/branch-office.yml
@@ -179,8 +193,8 @@ table_present_before:
 intended_source:
   description:
     - How the intended table listing was obtained - V(scratch-netns), V(snapshot) (the listing
-      saved after the last apply of the same render) or V(none) (unknown, so the table is
-      replaced).
+      saved after the last apply of the same render), V(none) (unknown, so the table is
+      replaced) or V(absent) (O(state=absent)).
   returned: always
   type: str
 sysctl_changes:
@@ -221,7 +235,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils import router_restore
 from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.nft_cli import Nft, NftError
 from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.nft_table import (
-    TABLE_REF, RulesetRejected, guard_ruleset, normalise_listing, replace_transaction)
+    DELETE_TEXT, TABLE_REF, RulesetRejected, guard_ruleset, normalise_listing,
+    replace_transaction)
 from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.router_backup import (
     backups_root, create_backup, load_snapshot, pending_confirm, prune, save_snapshot,
     text_digest)
@@ -285,6 +300,7 @@ def argument_spec():
         confirm_timeout=dict(type="int", default=0),
         confirm=dict(type="str"),
         sysctl_live_skip=dict(type="list", elements="str", default=[]),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
     )
 
 
@@ -292,7 +308,7 @@ def build_module():
     return AnsibleModule(
         argument_spec=argument_spec(),
         mutually_exclusive=[("policy_file", "policy", "nftables", "confirm")],
-        required_one_of=[("policy_file", "policy", "nftables", "confirm")],
+        required_if=[("state", "present", ("policy_file", "policy", "nftables", "confirm"), True)],
         supports_check_mode=True,
     )
 
@@ -321,6 +337,10 @@ class Apply:
     # ----- entry points -------------------------------------------------------------------
     def run(self):
         params = self.params
+        if params["state"] == "absent" and (params["nftables"] is not None or
+                                            params["confirm"] is not None):
+            self.module.fail_json(msg="state=absent removes the collection's table and files; "
+                                      "it takes no nftables text and no confirm")
         if params["policy_file"] is not None or params["policy"] is not None:
             self.module.fail_json(msg="policy_file/policy are read by the action plugin on the "
                                       "controller; call the module through the "
@@ -361,10 +381,13 @@ class Apply:
 
     def apply(self):
         params = self.params
+        absent = params["state"] == "absent"
         text = params["nftables"]
+        sysctl_wanted = []
         try:
-            guard_ruleset(text)
-            sysctl_wanted = parse_sysctl_text(params["sysctl"])
+            if not absent:
+                guard_ruleset(text)
+                sysctl_wanted = parse_sysctl_text(params["sysctl"])
         except (RulesetRejected, SysctlError) as exc:
             self.module.fail_json(msg="refusing the rendered input: %s" % exc)
         skip = set(params["sysctl_live_skip"])
@@ -375,7 +398,7 @@ class Apply:
             self.module.fail_json(msg="a commit-confirm is pending for change %s; confirm it "
                                       "(confirm: %s) or wait for its rollback" % (pending, pending))
 
-        transaction = replace_transaction(text)
+        transaction = DELETE_TEXT if absent else replace_transaction(text)
         check_path = os.path.join(self.module.tmpdir, "intended.nft")
         write_atomic(check_path, transaction.encode("utf-8"), 0o600)
         try:
@@ -383,10 +406,15 @@ class Apply:
             live = self.nft.list_table()
         except NftError as exc:
             self.module.fail_json(msg=exc.msg, **exc.details)
-        intended, source = self.intended_listing(check_path, transaction)
+        if absent:
+            intended, source = None, "absent"
+            table_changed = live is not None
+        else:
+            intended, source = self.intended_listing(check_path, transaction)
+            table_changed = intended is None or \
+                normalise_listing(live) != normalise_listing(intended)
         self.result["intended_source"] = source
         self.result["table_present_before"] = live is not None
-        table_changed = intended is None or normalise_listing(live) != normalise_listing(intended)
 
         sysctl_before = {}
         for key, value in sysctl_wanted:
@@ -402,7 +430,8 @@ class Apply:
         self.result.update(table_changed=table_changed, files_changed=files_changed)
         self.result["changed"] = bool(table_changed or sysctl_before or files_changed)
         if self.module._diff:
-            self.result["diff"] = self.make_diff(live, intended, text, sysctl_wanted, skip)
+            self.result["diff"] = self.make_diff(live, intended, "" if absent else text,
+                                                 sysctl_wanted, skip)
         if self.module.check_mode or not self.result["changed"]:
             return
 
@@ -444,7 +473,7 @@ class Apply:
         """[(path, wanted content)] in the order they are written; None = must be absent."""
         params = self.params
         files = []
-        if params["persist"]:
+        if params["persist"] or params["state"] == "absent":
             unit_path = os.path.join(params["systemd_unit_dir"], UNIT_NAME)
             unit = UNIT_TEMPLATE.format(nft=self.nft.binary, ruleset=params["ruleset_path"])
             files += [
@@ -456,6 +485,8 @@ class Apply:
         for key in ("sysctl", "modules_load"):
             text = params[key]
             files.append((params[key + "_path"], text.encode("utf-8") if text.strip() else None))
+        if params["state"] == "absent":
+            files = [(path, None) for path, _content in files]
         return files
 
     def make_diff(self, live, intended, text, sysctl_wanted, skip):
@@ -505,6 +536,10 @@ class Apply:
                 loaded = self.nft.list_table()
             except NftError as exc:
                 raise ApplyFailed(exc.msg, **exc.details)
+            if self.params["state"] == "absent":
+                if loaded is not None:
+                    raise ApplyFailed("table %s is still present after deleting it" % TABLE_REF)
+                return
             if intended is not None and normalise_listing(loaded) != normalise_listing(intended):
                 raise ApplyFailed("the live table after loading differs from the intended one")
             save_snapshot(self.params["state_dir"], transaction, loaded)

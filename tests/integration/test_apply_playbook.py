@@ -91,6 +91,11 @@ def test_apply_playbook_check_apply_idempotent_status(site):
                             "-e", "fail_on_drift=true")
     assert proc.returncode != 0 and "DRIFT" in proc.stdout
 
+    # removal through the same playbook
+    proc, recap = site.play("apply.yml", "-e", "vpn_passthrough_state=absent")
+    assert proc.returncode == 0 and recap["changed"] == 1, proc.stdout + proc.stderr
+    assert site.table() is None and not (site.root / "etc" / "nftables.d" / "np.nft").exists()
+
 
 def test_invalid_policy_never_reaches_the_router(site):
     proc, recap = site.play("apply.yml", "-e", "policy_file=" + str(site.dir / "bad.yml"))

@@ -190,3 +190,27 @@ def test_sysctl_that_cannot_be_written_fails_and_rolls_back(router, rendered_a):
     assert result["failed"] and "nf_conntrack_max" in result["msg"], result
     assert "sysctl_live_skip" in result["msg"] and result["rolled_back"] is True
     assert router.fingerprint() == before
+
+
+def test_state_absent_removes_table_and_files_and_keeps_the_rest(router, rendered_a):
+    router.ns.nft("-f", "-", input=OTHER_TABLE)
+    with open(os.path.join(router.etc, "nftables.conf"), "wb") as handle:
+        handle.write(DISTRO_NFTABLES_CONF)
+    pristine = router.fingerprint()
+    router.apply(rendered_a)
+    check = router.apply(check=True, diff=True, state="absent")
+    assert check["changed"] and check["table_changed"] and router.table() is not None
+    assert check["diff"][0]["after"] == "" and "chain forward" in check["diff"][0]["before"]
+    removed = router.apply(state="absent")
+    assert removed["changed"] is True and removed["intended_source"] == "absent"
+    assert router.table() is None
+    after = router.fingerprint()
+    # sysctl values stay as the policy set them; everything else is back to the start
+    assert after["ruleset"] == pristine["ruleset"] and after["files"] == pristine["files"]
+    assert router.apply(state="absent")["changed"] is False
+    # and a failure while removing puts everything back
+    router.apply(rendered_a)
+    applied = router.fingerprint()
+    failed = router.apply(state="absent", env={"NETPOLICY_VPN_PASSTHROUGH_FAULT": "after_table"})
+    assert failed["failed"] and failed["rolled_back"]
+    assert router.fingerprint() == applied

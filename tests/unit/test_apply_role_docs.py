@@ -21,10 +21,8 @@ def test_defaults_argument_specs_and_readme_agree():
         assert name.startswith("vpn_passthrough_")
         assert spec.get("description"), name
         assert "| `%s` |" % name in readme, name
-        if spec.get("required"):
-            assert defaults[name] == "", name  # placeholder, the role asserts it is set
-        else:
-            assert spec["default"] == defaults[name], name
+        assert not spec.get("required"), name  # the role asserts what state=present needs
+        assert spec["default"] == defaults[name], name
 
 
 def test_every_os_family_lists_both_packages():

@@ -31,7 +31,10 @@ def lab():
 
 
 def test_pptp_calls_show_up_in_counters_and_conntrack(lab, tmp_path):
-    rendered = render(yaml.safe_load(lab_policy(protocols=("pptp",))))
+    doc = yaml.safe_load(lab_policy(protocols=("pptp",)))
+    # a per-client call limit: a dynamic set the packet path fills, which is not drift
+    doc["grants"][0]["pptp"] = {"max_calls_per_client": 2}
+    rendered = render(doc)
     router = LabRouter(lab.router, tmp_path / "root")
     assert router.apply(rendered)["changed"]
     lab.flush_conntrack()
@@ -48,3 +51,7 @@ def test_pptp_calls_show_up_in_counters_and_conntrack(lab, tmp_path):
     assert busy["conntrack"]["entries_per_helper"].get("pptp", 0) >= 3, busy["conntrack"]
     assert busy["conntrack"]["entries_per_protocol"].get("gre", 0) >= 3, busy["conntrack"]
     assert "pptp=" in busy["summary"]
+    live = lab.router.nft("list", "table", "inet", "netpolicy_vpn_passthrough").stdout
+    assert "ct count over 2" in live.split("flags dynamic", 1)[1]  # the set did fill up
+    assert busy["in_sync"] is True, busy["table"]["diff"]
+    assert router.apply(rendered)["changed"] is False

@@ -10,6 +10,7 @@ fails, and the router's watchdog restores the previous state at the deadline. Th
 (a harmless table) is confirmed over a fresh connection and stays.
 """
 import os
+import signal
 import subprocess
 import time
 
@@ -53,10 +54,12 @@ def ssh_router(netns, tmp_path):
     os.chmod(home / ".ssh" / "authorized_keys", 0o600)
     subprocess.run(["dropbearkey", "-t", "ed25519", "-f", str(tmp_path / "hostkey")],
                    check=True, capture_output=True)
-    server = subprocess.Popen(netns.argv([
+    # nsenter, unshare and sh all exec (no fork): the Popen pid is dropbear's own
+    server = subprocess.Popen([
+        "nsenter", "--net=/run/netns/%s" % netns.name, "--",
         "unshare", "-m", "--propagation", "private", "sh", "-c",
         'mount --bind "$1" /root && exec dropbear -F -E -s -r "$2" -p 127.0.0.1:2222 -P "$3"',
-        "sh", str(home), str(tmp_path / "hostkey"), str(tmp_path / "dropbear.pid")]),
+        "sh", str(home), str(tmp_path / "hostkey"), str(tmp_path / "dropbear.pid")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 10
     while netns.run(["ss", "-Htln", "sport = :2222"]).stdout.strip() == "":
@@ -93,6 +96,15 @@ def ssh_router(netns, tmp_path):
     yield play, table, tmp_path
     server.terminate()
     server.wait(timeout=10)
+    # ssh's ControlPersist master and dropbear's session process for it outlive the playbook;
+    # everything still in this namespace was started by this test
+    pids = subprocess.run(["ip", "netns", "pids", netns.name], capture_output=True, text=True,
+                          check=False).stdout.split()
+    for pid in pids:
+        try:
+            os.kill(int(pid), signal.SIGTERM)
+        except ProcessLookupError:
+            pass
 
 
 def test_cut_management_path_rolls_back_and_a_good_change_is_confirmed(ssh_router):

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Generate docs/rules.md (from the rule registry) and docs/policy-reference.md (from the
 schema). `make docs` runs this; a unit test fails when the committed files are stale."""
 import os

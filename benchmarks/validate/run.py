@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Validation benchmark: time and peak memory of a full policy check (read + schema + lint +
 waivers) at 10, 1,000 and 10,000 grants (100,000 addresses at the top), side by side in the
 same run with the floor any YAML-based tool pays: PyYAML's C loader reading the same file.
@@ -48,7 +47,7 @@ print(json.dumps(dict(seconds=elapsed, peak_rss_mib=rss, **extra)))
 def measure(mode, path):
     code = CHILD % {"coll": os.path.join(ROOT, "build", "collections")}
     runs = []
-    for _ in range(REPEAT):
+    for dummy in range(REPEAT):
         out = subprocess.run([sys.executable, "-c", code, mode, path], check=True,
                              capture_output=True, text=True).stdout
         runs.append(json.loads(out))

@@ -15,7 +15,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.check_task import (
-    run_check)
+    MISSING_LIBRARY, run_check)
 from ansible_collections.netpolicy.vpn_passthrough.plugins.modules.policy_check import (
     ARGUMENT_SPEC)
 
@@ -31,6 +31,10 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg="; ".join(validation.error_messages))
             return result
         params = validation.validated_parameters
+        if MISSING_LIBRARY:
+            result.update(failed=True, msg="the controller needs the Python library %s"
+                          % MISSING_LIBRARY)
+            return result
         try:
             path = self._find_needle("files", to_text(params["path"]))
         except AnsibleError:

@@ -14,7 +14,13 @@ import tempfile
 
 from .engine import check_policy_file
 from .findings import ERROR
+from .policy_schema import HAS_CERBERUS
+from .policy_source import HAS_YAML
 from .reports import render_reports, summary_text
+
+# The policy engine runs on the controller; name what is missing instead of a traceback.
+MISSING_LIBRARY = None if HAS_CERBERUS else "cerberus"
+MISSING_LIBRARY = MISSING_LIBRARY or (None if HAS_YAML else "PyYAML")
 
 
 def parse_today(value):

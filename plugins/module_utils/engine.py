@@ -68,8 +68,8 @@ def _apply_waivers(findings, ctx):
     names = set(g["name"] for g in ctx.grants)
     for i, waiver in enumerate(ctx.policy["waivers"]):
         rule = RULES.get(waiver["rule"])
-        if rule and rule.waivable and waiver["grant"] in names and not expired(waiver,
-                                                                              ctx.today):
+        live = not expired(waiver, ctx.today)
+        if rule and rule.waivable and waiver["grant"] in names and live:
             active.setdefault((waiver["rule"], waiver["grant"]), i)
     for finding, path in findings:
         if not (RULES[finding.id].waivable and path[:1] == ("grants",)):
@@ -101,7 +101,7 @@ def _lint(policy, doc, lines, today):
     findings = run([r for r in checked if not r.after_waivers])
     _apply_waivers(findings, ctx)
     findings += run([r for r in checked if r.after_waivers])
-    return [f for f, _ in findings]
+    return [finding for finding, dummy in findings]
 
 
 def check_policy_data(doc, lines=None, source="<policy>", today=None, strict=False):

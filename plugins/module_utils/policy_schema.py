@@ -12,8 +12,14 @@ __metaclass__ = type
 import datetime
 import difflib
 import re
-from cerberus import Validator, errors
-from cerberus.utils import TypeDefinition
+try:
+    from cerberus import Validator, errors
+    from cerberus.utils import TypeDefinition
+except ImportError:  # only the controller validates; check_task names what is missing
+    HAS_CERBERUS = False
+    Validator = object
+else:
+    HAS_CERBERUS = True
 
 from .netaddr import AddressError, parse_net
 
@@ -47,11 +53,6 @@ PATTERNS = {
 PATTERNS = dict((key, (regex + r"\Z", hint)) for key, (regex, hint) in PATTERNS.items())
 _PATTERN_HINT = dict((regex, hint) for regex, hint in PATTERNS.values())
 
-# Cerberus counts booleans as integers; a policy's `max: true` is a mistake, not 1.
-_TYPES = {
-    "count": TypeDefinition("count", (int,), (bool,)),
-    "date_or_string": TypeDefinition("date_or_string", (datetime.date, str), ()),
-}
 _TYPE_WORDS = {
     "dict": "a mapping", "list": "a list", "string": "a string", "boolean": "true or false",
     "count": "an integer", "date_or_string": "a date (YYYY-MM-DD)",
@@ -189,8 +190,13 @@ def parse_iso_date(value):
 
 
 class PolicyValidator(Validator):
-    types_mapping = Validator.types_mapping.copy()
-    types_mapping.update(_TYPES)
+    if HAS_CERBERUS:
+        # Cerberus counts booleans as integers; a policy's `max: true` is a mistake, not 1.
+        types_mapping = Validator.types_mapping.copy()
+        types_mapping.update({
+            "count": TypeDefinition("count", (int,), (bool,)),
+            "date_or_string": TypeDefinition("date_or_string", (datetime.date, str), ()),
+        })
 
     def _check_with_iso_date(self, field, value):
         if value is not None and parse_iso_date(value) is None:
@@ -230,8 +236,7 @@ def _schema_at(path):
 def _leaves(errs):
     for err in errs:
         if err.is_group_error:
-            for leaf in _leaves(err.child_errors):
-                yield leaf
+            yield from _leaves(err.child_errors)
         else:
             yield err
 
@@ -247,11 +252,11 @@ def _message(err):
         return "unknown field '%s'%s" % (err.field, _suggest(err.field, known))
     if code == errors.BAD_TYPE.code:
         wanted = constraint if isinstance(constraint, list) else [constraint]
-        return "must be %s, not %s" % (" or ".join(_TYPE_WORDS.get(t, t) for t in wanted),
-                                        _describe(value))
+        words = " or ".join(_TYPE_WORDS.get(t, t) for t in wanted)
+        return "must be %s, not %s" % (words, _describe(value))
     if code == errors.UNALLOWED_VALUE.code:
-        return "%r is not one of: %s%s" % (value, ", ".join(constraint), _suggest(value,
-                                                                                 constraint))
+        hint = _suggest(value, constraint)
+        return "%r is not one of: %s%s" % (value, ", ".join(constraint), hint)
     if code == errors.REGEX_MISMATCH.code:
         return "%r is not allowed: use %s" % (value, _PATTERN_HINT.get(constraint, constraint))
     if code == errors.MIN_LENGTH.code:
@@ -322,7 +327,7 @@ def _address_findings(doc, finding):
     return out
 
 
-_VALIDATOR = PolicyValidator(SCHEMA)
+_VALIDATOR = PolicyValidator(SCHEMA) if HAS_CERBERUS else None
 
 
 def validate(doc, finding):

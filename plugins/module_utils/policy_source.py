@@ -13,13 +13,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import yaml
-from yaml import events as ev
-
 try:
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - pure-Python fallback
-    from yaml import SafeLoader as _Loader
+    import yaml
+    from yaml import events as ev
+except ImportError:  # only the controller reads policies; check_task names what is missing
+    HAS_YAML = False
+else:
+    HAS_YAML = True
+    try:
+        from yaml import CSafeLoader as _Loader
+    except ImportError:  # pure-Python fallback
+        from yaml import SafeLoader as _Loader
 
 MAX_BYTES = 64 * 1024 * 1024
 # A 10,000-grant policy with 100,000 addresses is ~300,000 nodes. The limit counts nodes as
@@ -28,10 +32,10 @@ MAX_NODES = 2000000
 MAX_DEPTH = 64
 
 _STR = "tag:yaml.org,2002:str"
-_IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
+_IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers if HAS_YAML else {}
 _SCALAR_TAGS = frozenset("tag:yaml.org,2002:" + t for t in
                          ("str", "int", "float", "bool", "null", "timestamp"))
-_IGNORED_EVENTS = (ev.StreamStartEvent, ev.DocumentEndEvent)
+_IGNORED_EVENTS = (ev.StreamStartEvent, ev.DocumentEndEvent) if HAS_YAML else ()
 _COLLECTION_TAGS = frozenset([None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"])
 
 

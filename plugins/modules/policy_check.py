@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 module: policy_check
 short_description: Validate a VPN passthrough policy (schema and lint rules) and report findings
 version_added: 0.1.0
-author: netpolicy maintainers
+author: netpolicy maintainers (@netpolicy)
 description:
   - Reads a passthrough policy (YAML), validates it against the schema and the semantic lint
     rules (NP001-NP119, see docs/rules.md), applies the policy's waivers, and returns every
@@ -51,14 +51,18 @@ options:
     default: true
 attributes:
   check_mode:
+    description: Validates as usual; no report file is written, RV(ignore:changed) tells whether one would be.
     support: full
-    details: In check mode no report file is written; RV(ignore:changed) tells whether one would be.
   diff_mode:
+    description: Not supported; the findings are the result.
     support: none
-  platform:
-    platforms: all
   action:
+    description: Has a controller-side action plugin that reads and checks the policy there.
     support: full
+  platform:
+    description: Runs on the controller; any platform with Python and cerberus.
+    support: full
+    platforms: all
 notes:
   - The policy format is documented in docs/policy-reference.md, the rules in docs/rules.md.
 seealso:
@@ -143,14 +147,8 @@ reports:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-try:
-    from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.check_task import (
-        run_check)
-except ImportError as exc:  # cerberus missing where the module runs
-    run_check = None
-    IMPORT_ERROR = exc
-else:
-    IMPORT_ERROR = None
+from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.check_task import (
+    MISSING_LIBRARY, run_check)
 
 ARGUMENT_SPEC = dict(
     path=dict(type="path", required=True, aliases=["policy_file"]),
@@ -167,8 +165,8 @@ def build_module():
 
 def main():
     module = build_module()
-    if run_check is None:
-        module.fail_json(msg=missing_required_lib("cerberus"), exception=str(IMPORT_ERROR))
+    if MISSING_LIBRARY:
+        module.fail_json(msg=missing_required_lib(MISSING_LIBRARY))
     params = module.params
     try:
         result = run_check(params["path"], strict=params["strict"], today=params["today"],

@@ -13,7 +13,8 @@ def run_check(*extra):
                ANSIBLE_NOCOLOR="1")
     bindir = os.path.join(ROOT, ".venv", "bin")
     return subprocess.run([os.path.join(bindir, "ansible-playbook"), PLAYBOOK] + list(extra),
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
 
 
 def test_valid_policy_exits_zero_and_writes_reports(tmp_path):

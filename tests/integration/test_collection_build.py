@@ -44,5 +44,5 @@ def test_built_tarball_installs_and_runs(tmp_path):
     config.write_text("[defaults]\n")  # nothing from the repository's ansible.cfg
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(install), ANSIBLE_CONFIG=str(config))
     proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), str(playbook)], cwd=str(tmp_path),
-                          env=env, capture_output=True, text=True, timeout=300)
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr

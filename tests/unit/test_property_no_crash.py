@@ -45,12 +45,10 @@ def _paths(node, prefix=()):
     yield prefix
     if isinstance(node, dict):
         for key, value in node.items():
-            for path in _paths(value, prefix + (key,)):
-                yield path
+            yield from _paths(value, prefix + (key,))
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            for path in _paths(value, prefix + (i,)):
-                yield path
+            yield from _paths(value, prefix + (i,))
 
 
 ALL_PATHS = [p for p in _paths(BASE) if p]

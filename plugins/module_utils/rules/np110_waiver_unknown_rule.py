@@ -16,8 +16,8 @@ def check(ctx):
             yield ("waivers", i, "rule"), "waiver names rule '%s', which does not exist" % (
                 waiver["rule"])
         elif not rule.waivable:
-            yield ("waivers", i, "rule"), "rule %s (%s) cannot be waived" % (rule.id,
-                                                                               rule.title)
+            yield ("waivers", i, "rule"), "rule %s (%s) cannot be waived" % (
+                rule.id, rule.title)
 
 
 RULE = Rule("NP110", ERROR, "Waiver names an unknown or unwaivable rule",

@@ -23,7 +23,7 @@ def check(ctx):
     # the same server collide just like one grant with two clients.
     clients_per_server = {}
     esp_grants = [(i, g) for i, g in enumerate(ctx.grants) if _raw_esp(g)]
-    for _, grant in esp_grants:
+    for dummy, grant in esp_grants:
         count = sum(parse_net(c).num_addresses for c in grant["clients"])
         for server in grant["servers"] if grant["servers"] != "any" else ["any"]:
             clients_per_server[server] = clients_per_server.get(server, 0) + count

@@ -2,7 +2,8 @@
 # Run `ansible-test sanity` on the collection without Docker and without the download host that
 # ansible-test normally downloads from. Extra arguments go to ansible-test, e.g.
 #   tools/ansible-test-sanity.sh --test pylint
-# Environment: SANITY_PYTHON (default 3.11), VENV (default .venv).
+# Environment: SANITY_PYTHON (default 3.11), VENV (default .venv), ANSIBLE_TEST_HOME (where
+# ansible-test caches its venvs; default build/ansible-test-home).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,7 +15,7 @@ dest=$root/build/sanity/ansible_collections/netpolicy/vpn_passthrough
 # ansible-test caches its venvs under ~/.ansible/test and does not guard them against concurrent
 # runs; a HOME of this checkout's own keeps other checkouts' runs out of them, and the lock
 # serialises runs in this one.
-export HOME=$root/build/ansible-test-home
+export HOME=${ANSIBLE_TEST_HOME:-$root/build/ansible-test-home}
 mkdir -p "$HOME"
 exec 9>"$root/build/sanity.lock"
 flock 9

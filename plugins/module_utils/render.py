@@ -23,7 +23,7 @@ except ImportError:  # only the controller renders; the router never imports thi
     jinja2 = None
 
 from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.render_sets import (
-    Spans, element, is_v6, resolve_1d, resolve_pairs, union)
+    Elements, Spans, element, is_v6, resolve_1d, resolve_pairs, union)
 
 TABLE_NAME = "netpolicy_vpn_passthrough"
 TABLE_FAMILY = "inet"
@@ -134,7 +134,7 @@ def _join(lines):
 
 def _maps(pairs, anys, spans):
     """Map declarations and, per class, the lookups that use them."""
-    maps, lookups = [], {}
+    maps, lookups, shown = [], {}, Elements()
     for cls, _title, _match in _CLASSES:
         for fam, proto, addr_type in _FAMILIES:
             items = pairs.get((cls, fam))
@@ -143,7 +143,7 @@ def _maps(pairs, anys, spans):
                 maps.append({
                     "name": "%s_pairs_%s" % (cls, fam),
                     "type": "%s . %s : counter" % (addr_type, addr_type),
-                    "elements": _join('%s . %s : "%s"' % (element(c), element(s), v)
+                    "elements": _join('%s . %s : "%s"' % (shown[c], shown[s], v)
                                       for c, s, v in resolved),
                     "size": len(resolved), "doc": "%s client . server -> grant counter" % cls})
                 lookups.setdefault(cls, []).append({
@@ -155,7 +155,7 @@ def _maps(pairs, anys, spans):
                 maps.append({
                     "name": "%s_any_%s" % (cls, fam),
                     "type": "%s : counter" % addr_type,
-                    "elements": _join('%s : "%s"' % (element(c), v) for c, v in resolved),
+                    "elements": _join('%s : "%s"' % (shown[c], v) for c, v in resolved),
                     "size": len(resolved),
                     "doc": "%s client of a servers: any grant -> grant counter" % cls})
                 lookups.setdefault(cls, []).append({

@@ -33,6 +33,14 @@ def element(text):
     return text
 
 
+class Elements(dict):
+    """element() of each text, cached for one render (big policies repeat addresses)."""
+
+    def __missing__(self, text):
+        shown = self[text] = element(text)
+        return shown
+
+
 class Spans(dict):
     """Canonical CIDR text -> (first, last) address as integers, cached for one render.
 
@@ -158,17 +166,21 @@ def resolve_pairs(pairs, spans=None):
     emits (its own addresses minus nested client networks) x (those servers, made disjoint).
     """
     spans = spans if spans is not None else Spans()
-    by_client, seen = {}, set()
-    for index, (client, server, value) in enumerate(pairs):
-        if (client, server) not in seen:
-            seen.add((client, server))
-            by_client.setdefault(client, []).append((server, value, index))
+    first = {}
+    for client, server, value in pairs:
+        if (client, server) not in first:
+            first[(client, server)] = value
+    clients = set(c for c, _server in first)
+    if _disjoint(clients, spans) and _disjoint(set(s for _client, s in first), spans):
+        # Distinct CIDRs either nest or are disjoint: with no client network inside another
+        # and no server network inside another nothing can overlap (the usual policy), so the
+        # pairs stay as written.
+        return [(c, s, v) for (c, s), v in first.items()]
+    by_client = {}
+    for index, ((client, server), value) in enumerate(first.items()):
+        by_client.setdefault(client, []).append((server, value, index))
     parent = _forest(list(by_client), spans)
     nested = any(up is not None for up in parent.values())
-    if not nested and _disjoint(set(s for _client, s, _value in pairs), spans):
-        # No client network inside another and no server network inside another: nothing
-        # can overlap (the usual policy), so keep the pairs as written, grouped by client.
-        return [(c, s, v) for c, servers in by_client.items() for s, v, _rank in servers]
     if nested:
         by_client, parent = _drop_shadowed(by_client, parent, spans)
     children = {}

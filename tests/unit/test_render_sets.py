@@ -53,10 +53,10 @@ def test_one_dimension_disjoint_first_winner(items):
         assert found == ([] if expected is None else [expected])
 
 
-def test_without_overlap_elements_stay_as_written_grouped_by_client():
+def test_without_overlap_elements_stay_as_written_first_duplicate_wins():
     pairs = [("10.0.1.0/24", "198.51.100.10/32", "x"), ("10.0.0.5/32", "198.51.100.10/32", "y"),
-             ("10.0.1.0/24", "198.51.100.11/32", "y")]
-    assert resolve_pairs(pairs) == [pairs[0], pairs[2], pairs[1]]
+             ("10.0.1.0/24", "198.51.100.11/32", "y"), ("10.0.1.0/24", "198.51.100.10/32", "z")]
+    assert resolve_pairs(pairs) == pairs[:3]
 
 
 def test_families_never_overlap():

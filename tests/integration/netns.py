@@ -20,7 +20,7 @@ class NetNS:
     def run(self, argv, check=True, input=None, env=None, timeout=60):
         """Run argv inside the namespace; returns CompletedProcess with text output."""
         proc = subprocess.run(self.argv(argv), input=input, capture_output=True, text=True,
-                              env=env, timeout=timeout)
+                              env=env, timeout=timeout, check=False)
         if check and proc.returncode != 0:
             raise AssertionError("%s failed (rc=%d): %s%s" % (
                 " ".join(argv), proc.returncode, proc.stdout, proc.stderr))

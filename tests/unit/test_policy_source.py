@@ -73,12 +73,12 @@ def test_yaml_11_scalars_resolve_like_pyyaml():
     import yaml
     text = ("a: yes\nb: 'yes'\nc: 0x1f\nd: 2027-01-31\ne: 2027-13-01\nf: ~\ng: 1.5\n"
             "h: 10.0.0.1\ni: 2001:db8::1\nj: 1:20\n")
-    data, _ = policy_source.load_policy_text(text)
+    data, dummy = policy_source.load_policy_text(text)
     expected = yaml.safe_load(text.replace("e: 2027-13-01\n", ""))
     expected["e"] = "2027-13-01"  # not a date: kept as text for the schema to report
     assert data == expected
 
 
 def test_aliases_within_budget_are_expanded():
-    data, _ = policy_source.load_policy_text("a: &n [10.0.0.1]\nb: *n\n")
+    data, dummy = policy_source.load_policy_text("a: &n [10.0.0.1]\nb: *n\n")
     assert data == {"a": ["10.0.0.1"], "b": ["10.0.0.1"]}

@@ -1,7 +1,7 @@
 """Drive the lab's containers from the controller with `podman exec` (shared by traffic.py).
 
-Only containers named in molecule/default/topology.yml are touched; the router's ruleset is only
-ever changed inside the router container.
+Only containers named in molecule/default/vars/topology.yml are touched; the router's ruleset is
+only ever changed inside the router container.
 """
 import concurrent.futures
 import json

@@ -137,7 +137,7 @@ def junit(report, problems, cases, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", default="build/lab")
-    parser.add_argument("--topology", default="molecule/default/topology.yml")
+    parser.add_argument("--topology", default="molecule/default/vars/topology.yml")
     args = parser.parse_args(argv)
     with open(args.topology, encoding="utf-8") as handle:
         topology = yaml.safe_load(handle)

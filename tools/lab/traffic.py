@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labctl import PROBES_DIR, TABLE, Lab, Timer, last_json  # noqa: E402
 
 PPTP_TIMEOUT = 10
-NEGATIVE_TIMEOUT = 5
+NEGATIVE_TIMEOUT = 4
 
 
 def result(protocol, client, implementation, ok, detail):
@@ -98,7 +98,7 @@ def frames(data):
                                                 data.get("foreign_replies", "?"))
 
 
-def real_software(lab, timer, results):
+def real_software(lab, timer, results, controls):
     with timer.step("start daemons (charon, xl2tpd, pptpd)"):
         lab.flush_conntrack()
         start_daemons(lab)
@@ -106,16 +106,21 @@ def real_software(lab, timer, results):
         ups = lab.parallel(lambda c: ipsec_up(lab, c), lab.clients)
         pings1 = lab.parallel(lambda c: ping_inner(lab, c), lab.clients)
         peers = server_ike_peers(lab)
-    with timer.step("PPTP, plain L2TP and L2TP-over-IPsec from every client at once"):
+    with timer.step("PPTP, plain L2TP and L2TP-over-IPsec from every client at once, and PPTP "
+                    "to a server not granted PPTP"):
         jobs = [(kind, c) for c in lab.clients for kind in ("pptp", "plain", "inner")]
+        jobs.append(("ungranted", lab.clients[0]))
 
         def one(job):
             kind, client = job
             if kind == "pptp":
                 return pptp_real(lab, client, lab.server["ip"])
+            if kind == "ungranted":
+                return pptp_real(lab, client, lab.server["ungranted_ip"], timeout=NEGATIVE_TIMEOUT)
             return l2tp_real(lab, client, kind)
         outs = dict(zip(((k, c["label"]) for k, c in jobs), lab.parallel(one, jobs)))
         pings2 = lab.parallel(lambda c: ping_inner(lab, c), lab.clients)
+    negative_not_granted(lab, controls, outs[("ungranted", lab.clients[0]["label"])])
     behind = set()
     for client, up, p1, p2 in zip(lab.clients, ups, pings1, pings2):
         seen = peers.get(client["ip"], "")
@@ -148,18 +153,18 @@ def real_software(lab, timer, results):
         lab.flush_conntrack()
 
 
-def negative_not_granted(lab, timer, controls):
-    with timer.step("negative: PPTP to a server granted IPsec only"):
-        client = lab.clients[0]
-        data = pptp_real(lab, client, lab.server["ungranted_ip"], timeout=NEGATIVE_TIMEOUT)
-        denied = lab.run(lab.router, ["nft", "list", "counter"] + TABLE.split()
-                         + ["denied_passthrough"])[1]
-        packets = re.search(r"packets (\d+)", denied)
-        controls.append(control(
-            "pptp-to-server-not-granted-is-blocked", not data.get("ok"),
-            "%s -> %s (the policy grants it IPsec only): %s; router denied counter %s packets"
-            % (client["label"], lab.server["ungranted_ip"], frames(data),
-               packets.group(1) if packets else "?")))
+def negative_not_granted(lab, controls, data):
+    """PPTP from the first client to the server's address that the policy grants IPsec only,
+    run at the same time as the granted PPTP calls."""
+    client = lab.clients[0]
+    denied = lab.run(lab.router, ["nft", "list", "counter"] + TABLE.split()
+                     + ["denied_passthrough"])[1]
+    packets = re.search(r"packets (\d+)", denied)
+    controls.append(control(
+        "pptp-to-server-not-granted-is-blocked", not data.get("ok"),
+        "%s -> %s (the policy grants it IPsec only): %s; router denied counter %s packets"
+        % (client["label"], lab.server["ungranted_ip"], frames(data),
+           packets.group(1) if packets else "?")))
 
 
 # -- probes ---------------------------------------------------------------------------------
@@ -173,24 +178,30 @@ def probe_available(kind):
 
 
 def start_probe_servers(lab, kinds):
-    name = lab.probe_server["name"]
+    """Start the probe servers in the background (one podman exec) and wait until bound."""
+    script = ["mkdir -p /run/probes", "cd %s" % PROBES_DIR]
     for kind in kinds:
-        lab.sh(name, "mkdir -p /run/probes; rm -f /run/probes/%(k)s.ready; cd %(d)s; "
-                     "setsid python3 %(k)s_probe.py server --listen %(ip)s --ready-file "
-                     "/run/probes/%(k)s.ready > /run/probes/%(k)s-server.json "
-                     "2> /run/probes/%(k)s-server.log < /dev/null & echo $! > /run/probes/%(k)s.pid"
-               % {"k": kind, "d": PROBES_DIR, "ip": lab.probe_server["ip"]})
+        script.append("rm -f /run/probes/%(k)s.ready; setsid python3 %(k)s_probe.py server "
+                      "--listen %(ip)s --ready-file /run/probes/%(k)s.ready "
+                      "> /run/probes/%(k)s-server.json 2> /run/probes/%(k)s-server.log "
+                      "< /dev/null & echo $! > /run/probes/%(k)s.pid"
+                      % {"k": kind, "ip": lab.probe_server["ip"]})
     for kind in kinds:
-        lab.sh(name, "i=0; while [ ! -e /run/probes/%s.ready ] && [ $i -lt 50 ]; do sleep 0.1; "
-                     "i=$((i+1)); done" % kind)
+        script.append("i=0; while [ ! -e /run/probes/%s.ready ] && [ $i -lt 50 ]; do "
+                      "sleep 0.1; i=$((i+1)); done" % kind)
+    lab.sh(lab.probe_server["name"], "\n".join(script))
 
 
 def stop_probe_servers(lab, kinds):
-    name = lab.probe_server["name"]
+    """SIGTERM the probe servers; {kind: their JSON report or None}."""
+    script = ["kill -TERM $(cat /run/probes/%s.pid) 2>/dev/null" % k for k in kinds]
+    script.append("sleep 0.3")
+    script += ["echo '@@ %s'; cat /run/probes/%s-server.json" % (k, k) for k in kinds]
+    out = lab.sh(lab.probe_server["name"], "\n".join(script))[1]
     reports = {}
-    for kind in kinds:
-        lab.sh(name, "kill -TERM $(cat /run/probes/%s.pid) 2>/dev/null; sleep 0.3" % kind)
-        reports[kind] = last_json(lab.run(name, ["cat", "/run/probes/%s-server.json" % kind])[1])
+    for chunk in out.split("@@ ")[1:]:
+        kind, _, text = chunk.partition("\n")
+        reports[kind.strip()] = last_json(text)
     return reports
 
 
@@ -216,11 +227,12 @@ def probes(lab, timer, results, controls, scale):
         print("lab: probes not available, not run: %s" % ", ".join(missing), flush=True)
     proto = {"pptp": "pptp", "ike": "ipsec", "l2tp": "l2tp", "esp": "ipsec"}
     with timer.step("protocol probes from every client at once (%s)" % ", ".join(kinds)):
-        start_probe_servers(lab, kinds)
-        jobs = [(k, c) for k in kinds if k != "esp" for c in lab.clients]
+        shared = [k for k in kinds if k != "esp"]   # raw ESP has its own step below
+        start_probe_servers(lab, shared)
+        jobs = [(k, c) for k in shared for c in lab.clients]
         outs = lab.parallel(lambda j: probe_client(lab, j[1]["name"], j[0],
                                                    ["--name", j[1]["label"]]), jobs)
-        reports = stop_probe_servers(lab, kinds)
+        reports = stop_probe_servers(lab, shared)
     for (kind, client), data in zip(jobs, outs):
         extra = ""
         if kind == "pptp":
@@ -254,11 +266,11 @@ def esp_limit(lab, timer, results, controls):
             time.sleep(delay)
             return probe_client(lab, client["name"], "esp", ["--name", client["label"]] + args)
         held, tried = lab.parallel(run, [
-            (first, 0, ["--hold", "5", "--packets", "20"]),
-            (second, 1.5, ["--packets", "5", "--timeout", "2"])])
+            (first, 0, ["--hold", "4", "--packets", "20"]),
+            (second, 1, ["--packets", "5", "--timeout", "2"])])
         stop_probe_servers(lab, ["esp"])
     results.append(result("ipsec", first["label"], "probe", held.get("ok"),
-                          "raw ESP (IP proto 50, grant lab-esp-raw) held for 5 s: %s"
+                          "raw ESP (IP proto 50, grant lab-esp-raw) held for 4 s: %s"
                           % counters(held)))
     controls.append(control(
         "raw-esp-second-client-while-first-holds", not tried.get("ok"),
@@ -305,8 +317,7 @@ def scale_mode(lab, timer, results, kinds):
 # -- phases ---------------------------------------------------------------------------------
 def phase_main(lab, timer, args):
     results, controls = [], []
-    real_software(lab, timer, results)
-    negative_not_granted(lab, timer, controls)
+    real_software(lab, timer, results, controls)
     probes(lab, timer, results, controls, scale=not args.no_scale)
     return results, controls
 
@@ -365,7 +376,7 @@ PHASES = {"main": phase_main, "break": phase_break, "restored": phase_restored}
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("phase", choices=sorted(PHASES))
-    parser.add_argument("--topology", default="molecule/default/topology.yml")
+    parser.add_argument("--topology", default="molecule/default/vars/topology.yml")
     parser.add_argument("--out-dir", default="build/lab")
     parser.add_argument("--no-scale", action="store_true", help="skip the 200-client probes")
     args = parser.parse_args(argv)

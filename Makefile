@@ -63,7 +63,7 @@ pytest: setup
 	$(PY) -m pytest -q tests/unit tests/integration
 
 test: setup
-	$(MAKE) --no-print-directory $(TEST_TARGETS)
+	$(MAKE) -k --no-print-directory $(TEST_TARGETS)
 
 # Regenerate docs/rules.md and docs/policy-reference.md from the rules and the schema.
 docs: setup

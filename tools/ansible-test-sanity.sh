@@ -2,7 +2,8 @@
 # Run `ansible-test sanity` on the collection without Docker and without the download host that
 # ansible-test normally downloads from. Extra arguments go to ansible-test, e.g.
 #   tools/ansible-test-sanity.sh --test pylint
-# Environment: SANITY_PYTHON (default 3.11), VENV (default .venv), ANSIBLE_TEST_HOME (where
+# Environment: SANITY_PYTHON (controller, default 3.11), SANITY_TARGET_PYTHONS (more Pythons for
+# module-side tests, default "3.8 3.13"), VENV (default .venv), ANSIBLE_TEST_HOME (where
 # ansible-test caches its venvs; default build/ansible-test-home).
 set -euo pipefail
 
@@ -15,6 +16,7 @@ dest=$root/build/sanity/ansible_collections/netpolicy/vpn_passthrough
 # ansible-test caches its venvs under ~/.ansible/test and does not guard them against concurrent
 # runs; a HOME of this checkout's own keeps other checkouts' runs out of them, and the lock
 # serialises runs in this one.
+pyenv_root=${PYENV_ROOT:-$HOME/.pyenv}
 export HOME=${ANSIBLE_TEST_HOME:-$root/build/ansible-test-home}
 mkdir -p "$HOME"
 exec 9>"$root/build/sanity.lock"
@@ -86,10 +88,37 @@ if ! listing=$(diff <(cd "$root" && git ls-files -co --exclude-standard | while 
   exit 1
 fi
 
-# 4. --venv: ansible-test builds its own venvs (cached under ~/.ansible/test/venv and
-#    tests/output/.tmp), so the project venv's pins never clash with the sanity tools' pins.
+# 4. Module-side code runs on the routers' Pythons, not the controller's: the tests that take a
+#    Python version (compile, import) also run on these when an interpreter is found (python3.X
+#    on PATH, else a pyenv install). ansible-test looks them up as python3.X on PATH, so working
+#    links go first on PATH (pyenv's shims only run the global version).
+target_args=(--target-python "$python_version")
+pybin=$HOME/bin
+mkdir -p "$pybin"
+for ver in ${SANITY_TARGET_PYTHONS-3.8 3.13}; do
+  [[ $ver = "$python_version" ]] && continue
+  found=
+  if "python$ver" -c '' 2>/dev/null; then
+    found=$(command -v "python$ver")
+  else
+    candidates=("$pyenv_root"/versions/"$ver".*/bin/"python$ver")
+    [[ -e ${candidates[0]} ]] && found=$(printf '%s\n' "${candidates[@]}" | sort -V | tail -n 1)
+  fi
+  if [[ -z $found ]]; then
+    echo "NOTE: no Python $ver here: compile and import are not tested on it" >&2
+    continue
+  fi
+  ln -sfn "$found" "$pybin/python$ver"
+  target_args+=(--target-python "$ver")
+done
+export PATH=$pybin:$PATH
+
+# 5. The controller runs in a venv ansible-test builds (as --venv does); ansible-test's own venvs
+#    are cached under $HOME/.ansible/test/venv and tests/output/.tmp, so the project venv's pins
+#    never clash with the sanity tools' pins.
 cd "$dest"
 status=0
-"$venv/bin/ansible-test" sanity --venv --python "$python_version" --color no "$@" || status=$?
+"$venv/bin/ansible-test" sanity --controller "origin:python=venv/$python_version" "${target_args[@]}" \
+  --color no "$@" || status=$?
 echo "ansible-test sanity: exit $status after $((SECONDS - start)) s"
 exit "$status"

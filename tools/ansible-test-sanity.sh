@@ -56,7 +56,7 @@ trap 'rm -f "$filter"' EXIT
   cd "$root"
   echo 'P /.git/'
   echo 'P /tests/output/'
-  git ls-files -co --exclude-standard | while IFS= read -r path; do
+  git -c core.quotePath=false ls-files -co --exclude-standard | while IFS= read -r path; do
     [[ -e $path || -L $path ]] || continue  # deleted in the work tree, not yet committed
     dir=$path
     while [[ $dir = */* ]]; do
@@ -80,9 +80,9 @@ fi
 printf '%s\n' '/tests/output/' >"$dest/.git/info/exclude"
 
 # The copy must hold exactly the files git lists here, or sanity would pass on the wrong tree.
-if ! listing=$(diff <(cd "$root" && git ls-files -co --exclude-standard | while IFS= read -r p; do
+if ! listing=$(diff <(cd "$root" && git -c core.quotePath=false ls-files -co --exclude-standard | while IFS= read -r p; do
                         [[ -e $p || -L $p ]] && echo "$p"; done | sort) \
-                    <(git -C "$dest" ls-files -co --exclude-standard | sort)); then
+                    <(git -C "$dest" -c core.quotePath=false ls-files -co --exclude-standard | sort)); then
   echo "build/sanity copy differs from the work tree:" >&2
   echo "$listing" >&2
   exit 1

@@ -1,11 +1,15 @@
 # The Molecule lab (issue 5, docs/lab.md): `make lab` runs the full scenario with the bundled lab
 # policy and prints the client x protocol matrix; `make test` runs it too.
 LAB_TARGETS := lab-run
-TEST_TARGETS += lab-test
+TEST_TARGETS += lab-unit lab-test
 # Project-local podman settings (runtime runc, ulimits): /etc is never touched.
 export CONTAINERS_CONF := $(abspath tools/lab/containers.conf)
 
-.PHONY: lab-run lab-test lab-image lab-destroy
+.PHONY: lab-run lab-test lab-unit lab-image lab-destroy
+
+# The lab's own helpers without containers: PPP stand-in framing and echo, report shape.
+lab-unit: setup
+	$(PY) -m pytest -q tools/lab/tests
 
 # Runs destroy -> create -> prepare -> check -> converge -> idempotence -> verify -> destroy
 # (destroy also runs when a step fails), then prints the matrix from build/lab/report.json.

@@ -152,12 +152,12 @@ def serve(read_fd, write_fd):
     while True:
         try:
             data = os.read(read_fd, 65536)
-        except OSError:
+            if not data:
+                return 0
+            for frame in decoder.feed(data):
+                os.write(write_fd, encode(b"echo " + frame))
+        except OSError:  # the daemon closed the call
             return 0
-        if not data:
-            return 0
-        for frame in decoder.feed(data):
-            os.write(write_fd, encode(b"echo " + frame))
 
 
 def run_client(read_fd, write_fd, name, frames, timeout):
@@ -169,18 +169,24 @@ def run_client(read_fd, write_fd, name, frames, timeout):
     start = time.monotonic()
     deadline = start + timeout
     last_send = 0.0
-    while len(got) < frames and time.monotonic() < deadline:
-        if time.monotonic() - last_send >= 2.0:
-            # (Re)send what has not been echoed yet: the tunnel may still be coming up.
-            for payload in payloads:
-                if payload not in got:
-                    os.write(write_fd, encode(payload))
-            last_send = time.monotonic()
-        ready, _, _ = select.select([read_fd], [], [], 0.1)
-        if not ready:
+    ended = None
+    while len(got) < frames and time.monotonic() < deadline and not ended:
+        try:
+            if time.monotonic() - last_send >= 2.0:
+                # (Re)send what has not been echoed yet: the tunnel may still be coming up.
+                for payload in payloads:
+                    if payload not in got:
+                        os.write(write_fd, encode(payload))
+                last_send = time.monotonic()
+            ready, _, _ = select.select([read_fd], [], [], 0.1)
+            data = os.read(read_fd, 65536) if ready else None
+        except OSError as exc:  # the VPN client on the other side went away
+            ended = str(exc)
+            break
+        if data is None:
             continue
-        data = os.read(read_fd, 65536)
         if not data:
+            ended = "peer closed the channel"
             break
         for frame in decoder.feed(data):
             if not frame.startswith(b"echo "):
@@ -193,7 +199,7 @@ def run_client(read_fd, write_fd, name, frames, timeout):
     return {
         "name": name, "frames_sent": frames, "frames_echoed": len(got),
         "foreign_replies": foreign, "seconds": round(time.monotonic() - start, 3),
-        "ok": len(got) == frames and foreign == 0,
+        "ok": len(got) == frames and foreign == 0, "ended": ended,
     }
 
 

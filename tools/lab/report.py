@@ -119,6 +119,8 @@ def junit(report, problems, cases, path):
             failures += 1
             ET.SubElement(case, "failure", message="expected %s, observed %s: %s" % (
                 c["expected"], c["observed"], c.get("detail", "")))
+    if not cases:
+        cases = [("testinfra-results", False, "no router-state test results")]
     for name, ok, message in cases:
         case = ET.SubElement(suite, "testcase", classname="lab.router_state", name=name)
         if not ok:

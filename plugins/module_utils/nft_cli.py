@@ -57,9 +57,19 @@ class Nft:
         raise NftError("nft list table failed (rc=%d): %s" % (rc, err.strip()),
                        [self.binary, "list", "table", TABLE_FAMILY, TABLE_NAME], rc, out, err)
 
-    def ruleset_json(self):
-        _rc, out, _err = self.run(["-j", "list", "ruleset"], "nft -j list ruleset")
-        return json.loads(out or '{"nftables": []}').get("nftables", [])
+    def other_tables_json(self):
+        """`nft -j` objects of every table except ours (ours can be megabytes of set elements
+        and is never a conflict)."""
+        _rc, out, _err = self.run(["-j", "list", "tables"], "nft -j list tables")
+        items = []
+        for item in json.loads(out or '{"nftables": []}').get("nftables", []):
+            table = item.get("table")
+            if not table or (table["family"], table["name"]) == (TABLE_FAMILY, TABLE_NAME):
+                continue
+            _rc, out, _err = self.run(["-j", "list", "table", table["family"], table["name"]],
+                                      "nft -j list table")
+            items.extend(json.loads(out or '{"nftables": []}').get("nftables", []))
+        return items
 
     def counters_json(self):
         rc, out, _err = self.run(["-j", "list", "counters", "table", TABLE_FAMILY, TABLE_NAME],

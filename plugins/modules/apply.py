@@ -238,8 +238,7 @@ from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.nft_tabl
     DELETE_TEXT, TABLE_REF, RulesetRejected, guard_ruleset, normalise_listing,
     replace_transaction)
 from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.router_backup import (
-    backups_root, create_backup, load_snapshot, pending_confirm, prune, save_snapshot,
-    text_digest)
+    backups_root, create_backup, intended_listing, pending_confirm, prune, save_snapshot)
 from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.router_restore import (
     APPLIED, CONFIRMED, FAILED, PENDING, ROLLED_BACK, LockTimeout, RouterLock, read_status,
     set_status, write_atomic)
@@ -461,13 +460,7 @@ class Apply:
 
     # ----- decisions ----------------------------------------------------------------------
     def intended_listing(self, path, transaction):
-        listing = self.nft.scratch_listing(path)
-        if listing is not None:
-            return listing, "scratch-netns"
-        snapshot = load_snapshot(self.params["state_dir"])
-        if snapshot.get("transaction_sha256") == text_digest(transaction):
-            return snapshot.get("listing"), "snapshot"
-        return None, "none"
+        return intended_listing(self.nft, self.params["state_dir"], path, transaction)
 
     def desired_files(self, transaction):
         """[(path, wanted content)] in the order they are written; None = must be absent."""
@@ -542,7 +535,7 @@ class Apply:
                 return
             if intended is not None and normalise_listing(loaded) != normalise_listing(intended):
                 raise ApplyFailed("the live table after loading differs from the intended one")
-            save_snapshot(self.params["state_dir"], transaction, loaded)
+            save_snapshot(self.params["state_dir"], transaction, normalise_listing(loaded))
 
     @staticmethod
     def inject(fault, step):

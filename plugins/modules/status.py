@@ -150,7 +150,7 @@ from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.nft_conf
 from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.nft_table import (
     TABLE_REF, RulesetRejected, guard_ruleset, normalise_listing, replace_transaction)
 from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.router_backup import (
-    load_snapshot, text_digest)
+    intended_listing)
 from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.router_conntrack import (
     summarise)
 from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.router_restore import (
@@ -197,7 +197,7 @@ class Status:
             live = self.nft.list_table()
             self.result["table"] = self.compare_table(live)
             self.result["counters"] = self.counters()
-            ruleset = self.nft.ruleset_json()
+            ruleset = self.nft.other_tables_json()
         except NftError as exc:
             self.module.fail_json(msg=exc.msg, **exc.details)
         self.result["sysctl"] = self.compare_sysctl()
@@ -227,13 +227,8 @@ class Status:
         transaction = replace_transaction(text)
         path = os.path.join(self.module.tmpdir, "intended.nft")
         write_atomic(path, transaction.encode("utf-8"), 0o600)
-        intended = self.nft.scratch_listing(path)
-        source = "scratch-netns"
-        if intended is None:
-            snapshot = load_snapshot(self.params["state_dir"])
-            intended, source = None, "none"
-            if snapshot.get("transaction_sha256") == text_digest(transaction):
-                intended, source = snapshot.get("listing"), "snapshot"
+        intended, source = intended_listing(self.nft, self.params["state_dir"], path,
+                                            transaction)
         table["intended_source"] = source
         if intended is None:
             self.module.warn("cannot compute the intended table listing here (no network "

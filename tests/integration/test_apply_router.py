@@ -54,6 +54,11 @@ def test_first_apply_loads_table_sysctl_and_files_then_rerun_is_unchanged(router
     second = router.apply(rendered_a)
     assert second["changed"] is False, second
     assert second["files_changed"] == [] and second["sysctl_changes"] == {}
+    assert second["intended_source"] == "snapshot"
+    # without the snapshot, the scratch namespace gives the same answer
+    os.unlink(os.path.join(router.state_dir, "applied.json"))
+    third = router.apply(rendered_a)
+    assert third["changed"] is False and third["intended_source"] == "scratch-netns", third
 
 
 def test_persisted_ruleset_restores_the_table_after_a_reboot(router, rendered_a):

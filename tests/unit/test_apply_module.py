@@ -11,6 +11,10 @@ import yaml
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.nft_table import (
+    replace_transaction)
+from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.router_backup import (
+    save_snapshot)
 from ansible_collections.netpolicy.vpn_passthrough.plugins.modules import apply as apply_module
 
 with open(os.path.join(os.path.dirname(__file__), "data", "apply_module_cases.yml")) as _handle:
@@ -38,6 +42,9 @@ def run_case(case, tmp_path, monkeypatch):
     params.update(dict((k, _fill(v, tmp)) for k, v in case["params"].items()))
     params = dict((k, v) for k, v in params.items() if v is not None)
     params["_ansible_check_mode"] = case.get("check_mode", False)
+    if "snapshot" in case:
+        os.makedirs(tmp + "/state")
+        save_snapshot(tmp + "/state", replace_transaction(params["nftables"]), case["snapshot"])
     os.mkdir(tmp + "/moduletmp")
     params["_ansible_tmpdir"] = tmp + "/moduletmp"  # the module's scratch files, not the router's
     calls = []
@@ -80,4 +87,4 @@ def test_apply_module_case(case, tmp_path, monkeypatch):
     written = sorted(os.listdir(tmp_path))
     assert set(written) <= {"state", "moduletmp"}, written
     if os.path.isdir(tmp_path / "state"):
-        assert os.listdir(tmp_path / "state") == ["lock"]
+        assert set(os.listdir(tmp_path / "state")) <= {"lock", "applied.json"}

@@ -32,7 +32,7 @@ def test_status_degrades_with_clear_reports(tmp_path, monkeypatch, helper_rc, co
         if words[:2] == ["nft", "list"]:
             return 1, "", "Error: No such file or directory"
         if words[:3] == ["nft", "-j", "list"]:
-            return (0, EMPTY_RULESET, "") if words[3] == "ruleset" else (1, "", "")
+            return (0, EMPTY_RULESET, "") if words[3] == "tables" else (1, "", "")
         if words[:2] == ["nft", "-c"]:
             return helper_rc, "", "" if helper_rc == 0 else "Error: Could not process rule"
         if words[0] == "conntrack":

@@ -34,7 +34,7 @@ class Lab:
         cmd = ["podman", "exec"] + (["-i"] if stdin is not None else []) + [container] + argv
         try:
             proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True,
-                                  timeout=timeout)
+                                  timeout=timeout, check=False)
         except subprocess.TimeoutExpired as exc:
             return 124, _text(exc.stdout), _text(exc.stderr) + "\n(timed out)"
         return proc.returncode, proc.stdout, proc.stderr

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """PPP-framing stand-in for pppd, for the lab only.
 
 This kernel has no PPP driver (/dev/ppp), so pppd cannot run. pptpd, pptp-linux and xl2tpd only
@@ -42,7 +41,7 @@ def _fcs_table():
     table = []
     for byte in range(256):
         value = byte
-        for _ in range(8):
+        for _bit in range(8):
             value = (value >> 1) ^ 0x8408 if value & 1 else value >> 1
         table.append(value)
     return table
@@ -178,7 +177,7 @@ def run_client(read_fd, write_fd, name, frames, timeout):
                     if payload not in got:
                         os.write(write_fd, encode(payload))
                 last_send = time.monotonic()
-            ready, _, _ = select.select([read_fd], [], [], 0.1)
+            ready = select.select([read_fd], [], [], 0.1)[0]
             data = os.read(read_fd, 65536) if ready else None
         except OSError as exc:  # the VPN client on the other side went away
             ended = str(exc)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Merge the lab's phase results into build/lab/report.json and junit.xml, print the matrix.
 
 Inputs (in --out-dir): phase-main.json, phase-break.json, phase-restored.json (tools/lab/
@@ -158,13 +157,13 @@ def main(argv=None):
         lines.append("  %-42s expected %s, observed %s  %s" % (
             c["name"], c["expected"], c["observed"],
             "ok" if c["observed"] == c["expected"] else "NOT AS EXPECTED"))
-    passed = sum(1 for _, ok, _ in cases if ok)
+    passed = sum(1 for case in cases if case[1])
     lines.append("router state (pytest-testinfra): %d/%d passed" % (passed, len(cases)))
     traffic_seconds = sum(s["seconds"] for s in steps)
     lines.append("traffic phases: %.0f s in %d steps" % (traffic_seconds, len(steps)))
     for item in bad_results:
-        lines.append("FAILED %s %s/%s: %s" % (item["client"], item["protocol"],
-                                             item["implementation"], item["detail"]))
+        lines.append("FAILED %s %s/%s: %s" % (
+            item["client"], item["protocol"], item["implementation"], item["detail"]))
     lines += ["PROBLEM %s" % p for p in problems]
     ok = not (bad_results or bad_controls or problems)
     lines.append("lab %s: %d results, %d negative controls -> %s" % (

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Traffic checks of the Molecule lab, run from the controller (verify stage).
 
   traffic.py main      real VPN software and protocol probes from every client at once, plus the
@@ -51,8 +50,8 @@ def ipsec_up(lab, client, timeout=10):
 
 
 def ping_inner(lab, client, count=3):
-    rc, out, _ = lab.run(client["name"], ["ping", "-c", str(count), "-i", "0.2", "-W", "2",
-                                          lab.server["inner_ip"]], timeout=20)
+    rc, out = lab.run(client["name"], ["ping", "-c", str(count), "-i", "0.2", "-W", "2",
+                                       lab.server["inner_ip"]], timeout=20)[:2]
     got = re.search(r"(\d+) received", out)
     return rc == 0, int(got.group(1)) if got else 0
 
@@ -84,7 +83,7 @@ def l2tp_real(lab, client, lac, timeout=10):
                            "/var/run/xl2tpd/l2tp-control" % (tag, lac))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        rc, out, _ = lab.sh(client["name"], "cat /run/ppp-standin/%s-*.json 2>/dev/null" % tag)
+        rc, out = lab.sh(client["name"], "cat /run/ppp-standin/%s-*.json 2>/dev/null" % tag)[:2]
         data = last_json(out) if rc == 0 else None
         if data:
             return data
@@ -200,7 +199,7 @@ def stop_probe_servers(lab, kinds):
     out = lab.sh(lab.probe_server["name"], "\n".join(script))[1]
     reports = {}
     for chunk in out.split("@@ ")[1:]:
-        kind, _, text = chunk.partition("\n")
+        kind, text = chunk.split("\n", 1) if "\n" in chunk else (chunk, "")
         reports[kind.strip()] = last_json(text)
     return reports
 
@@ -256,8 +255,8 @@ def probes(lab, timer, results, controls, scale):
 
 def esp_limit(lab, timer, results, controls):
     first, second = lab.clients[0], lab.clients[1]
-    with timer.step("raw ESP: %s holds, %s tries the same server" % (first["label"],
-                                                                      second["label"])):
+    with timer.step("raw ESP: %s holds, %s tries the same server"
+                    % (first["label"], second["label"])):
         lab.flush_conntrack()
         start_probe_servers(lab, ["esp"])
 
@@ -310,8 +309,8 @@ def scale_mode(lab, timer, results, kinds):
                               "%s scale: %s/%s clients ok, %s%s" % (
                                   kind, c.get("clients_ok"), c.get("clients"), counters(data),
                                   extra)))
-    lab.run(conf["container"], ["ip", "-b", "-"], stdin=batch.replace("addr replace",
-                                                                       "addr del"))
+    lab.run(conf["container"], ["ip", "-b", "-"],
+            stdin=batch.replace("addr replace", "addr del"))
 
 
 # -- phases ---------------------------------------------------------------------------------

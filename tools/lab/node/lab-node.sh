@@ -67,7 +67,8 @@ case "${1:-}" in
       : > /etc/ppp/l2tp-plain.options
       : > /etc/ppp/l2tp-inner.options
     fi
-    install -m 0755 "$src/ppp_standin.py" /usr/local/sbin/ppp-standin
+    printf '#!/bin/sh\nexec python3 %s/ppp_standin.py "$@"\n' "$src" > /usr/local/sbin/ppp-standin
+    chmod 0755 /usr/local/sbin/ppp-standin
     # xl2tpd hard-codes /usr/sbin/pppd: inside this container only, pppd is the stand-in.
     ln -sf /usr/local/sbin/ppp-standin /usr/sbin/pppd
     ;;

@@ -139,21 +139,35 @@ def _maps(pairs, anys, spans):
         for fam, proto, addr_type in _FAMILIES:
             items = pairs.get((cls, fam))
             if items:
-                resolved = resolve_pairs(items, spans)
-                maps.append({
-                    "name": "%s_pairs_%s" % (cls, fam),
-                    "type": "%s . %s : counter" % (addr_type, addr_type),
-                    "elements": _join('%s . %s : "%s"' % (shown[c], shown[s], v)
-                                      for c, s, v in resolved),
-                    "size": len(resolved), "doc": "%s client . server -> grant counter" % cls})
-                lookups.setdefault(cls, []).append({
-                    "family": fam, "map": "%s_pairs_%s" % (cls, fam),
-                    "key": "%s saddr . %s daddr" % (proto, proto)})
+                host_suffix = "/128" if fam == "v6" else "/32"
+                hosts, nets = [], []
+                for element_pair in resolve_pairs(items, spans):
+                    both_hosts = element_pair[0].endswith(host_suffix) and \
+                        element_pair[1].endswith(host_suffix)
+                    (hosts if both_hosts else nets).append(element_pair)
+                # Exact host pairs go to a hash map: a hash lookup costs the same for any
+                # size, while the concatenated-interval (pipapo) lookup scans bitmaps that
+                # grow with the element count (benchmarks/render/flows.md). Both maps exist
+                # even when one is empty, so the rules depend only on the classes in use.
+                for kind, members, interval in (("hosts", hosts, False), ("pairs", nets, True)):
+                    name = "%s_%s_%s" % (cls, kind, fam)
+                    maps.append({
+                        "name": name, "interval": interval,
+                        "type": "%s . %s : counter" % (addr_type, addr_type),
+                        "elements": _join('%s . %s : "%s"' % (shown[c], shown[s], v)
+                                          for c, s, v in members),
+                        "size": len(members),
+                        "doc": "%s %s -> grant counter" % (
+                            cls, "client host . server host (hash)" if kind == "hosts"
+                            else "client . server with a network on a side (intervals)")})
+                    lookups.setdefault(cls, []).append({
+                        "family": fam, "map": name,
+                        "key": "%s saddr . %s daddr" % (proto, proto)})
             items = anys.get((cls, fam))
             if items:
                 resolved = resolve_1d(items, spans)
                 maps.append({
-                    "name": "%s_any_%s" % (cls, fam),
+                    "name": "%s_any_%s" % (cls, fam), "interval": True,
                     "type": "%s : counter" % addr_type,
                     "elements": _join('%s : "%s"' % (shown[c], v) for c, v in resolved),
                     "size": len(resolved),

@@ -67,12 +67,13 @@ def test_example_policy_checks_and_loads(netns, name):
     shown = listing(netns)
     for g in pol["grants"]:
         assert "counter grant_%s {" % g["name"] in shown
-    maps = dict((m["name"], m) for m in json_objects(netns, "map"))
-    rendered_maps = [line.split()[1] for line in text.splitlines()
-                     if line.startswith("\tmap ")]
-    assert sorted(maps) == sorted(rendered_maps)
-    for m in maps.values():
-        assert m.get("elem"), "map %s loaded empty" % m["name"]
+    loaded = dict((m["name"], len(m.get("elem", []))) for m in json_objects(netns, "map"))
+    rendered = {}
+    for block in text.split("\n\tmap ")[1:]:
+        body = block.split("\n\t}")[0]
+        rendered[block.split()[0]] = body.count(' : "grant_')
+    assert loaded == rendered
+    assert sum(loaded.values()) > 0
 
 
 def test_branch_office_listing_shows_sets_helper_and_counters(netns):
@@ -84,7 +85,7 @@ def test_branch_office_listing_shows_sets_helper_and_counters(netns):
     assert "192.168.77.11 . 198.51.100.10 : \"grant_legacy-pptp\"" in shown
     assert "192.168.77.0/24 . 198.51.100.10 : \"grant_hq-ipsec\"" in shown
     assert "2001:db8:77::/64 . 2001:db8:100::10 : \"grant_hq-ipsec-v6\"" in shown
-    assert 'iifname "lan0" tcp dport 1723 ct state new ip saddr . ip daddr @pptp_pairs_v4 ' \
+    assert 'iifname "lan0" tcp dport 1723 ct state new ip saddr . ip daddr @pptp_hosts_v4 ' \
            'ct helper set "pptp"' in shown
     assert 'ct state related ct helper "pptp" accept' in shown
     counters = dict((c["name"], c) for c in json_objects(netns, "counter"))

@@ -52,7 +52,7 @@ def test_diff_after_a_hand_edit(tmp_path):
 def test_without_output_dir_returns_content():
     result = run_render(BRANCH, today="2026-12-01")
     assert sorted(result["content"]) == NAMES and result["files"] == []
-    assert result["stats"]["maps"] == 3 and result["stats"]["elements"] == 5
+    assert result["stats"]["maps"] == 6 and result["stats"]["elements"] == 5
 
 
 def test_invalid_policy_renders_nothing_and_names_the_findings(tmp_path):

@@ -230,7 +230,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="10 and 1,000 grants only")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--output", default=HERE, help="directory for results.json/.md")
-    parser.add_argument("--nft-timeout", type=int, default=600,
+    parser.add_argument("--nft-timeout", type=int, default=300,
                         help="seconds before an `nft -c -f` run is stopped")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)  # Aerleon warns about every expiring term

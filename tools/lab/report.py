@@ -169,8 +169,25 @@ def main(argv=None):
     lines.append("lab %s: %d results, %d negative controls -> %s" % (
         "PASSED" if ok else "FAILED", len(report["results"]), len(report["negative_controls"]),
         os.path.join(args.out_dir, "report.json")))
+    if not ok:
+        lines += log_tails(os.path.join(args.out_dir, "logs"))
     print("\n".join(lines))
     return 0 if ok else 1
+
+
+def log_tails(log_dir, count=12):
+    """The end of every diagnostic log traffic.py wrote (daemon logs, router state)."""
+    lines = []
+    try:
+        names = sorted(os.listdir(log_dir))
+    except OSError:
+        return lines
+    for name in names:
+        with open(os.path.join(log_dir, name), encoding="utf-8", errors="replace") as handle:
+            tail = handle.read().splitlines()[-count:]
+        lines += ["", "----- %s (last %d lines)" % (os.path.join(log_dir, name), len(tail))]
+        lines += tail
+    return lines
 
 
 if __name__ == "__main__":

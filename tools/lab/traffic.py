@@ -194,7 +194,10 @@ def start_probe_servers(lab, kinds):
 def stop_probe_servers(lab, kinds):
     """SIGTERM the probe servers; {kind: their JSON report or None}."""
     script = ["kill -TERM $(cat /run/probes/%s.pid) 2>/dev/null" % k for k in kinds]
-    script.append("sleep 0.3")
+    # A server notices SIGTERM within its 0.5 s select timeout, then prints its report: wait
+    # until every one has exited (at most 5 s).
+    script += ["i=0; while kill -0 $(cat /run/probes/%s.pid) 2>/dev/null && [ $i -lt 50 ]; do "
+               "sleep 0.1; i=$((i+1)); done" % k for k in kinds]
     script += ["echo '@@ %s'; cat /run/probes/%s-server.json" % (k, k) for k in kinds]
     out = lab.sh(lab.probe_server["name"], "\n".join(script))[1]
     reports = {}

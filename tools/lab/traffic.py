@@ -19,9 +19,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labctl import PROBES_DIR, TABLE, Lab, Timer, last_json  # noqa: E402
+from labctl import TABLE, Lab, Timer  # noqa: E402
+from vpn_probes import (PROBE_KINDS, counters, probe_available, probe_client,  # noqa: E402
+                        start_probe_servers, stop_probe_servers)
+from vpn_real import (frames, ipsec_up, l2tp_real, ping_inner, pptp_real,  # noqa: E402
+                      server_ike_peers, start_daemons)
 
-PPTP_TIMEOUT = 10
 NEGATIVE_TIMEOUT = 4
 
 
@@ -36,67 +39,6 @@ def control(name, failed, detail):
 
 
 # -- real software --------------------------------------------------------------------------
-def start_daemons(lab):
-    lab.must(lab.server["name"], ["lab-node", "start", "server"])
-    lab.parallel(lambda c: lab.must(c["name"], ["lab-node", "start", "client"]), lab.clients)
-
-
-def ipsec_up(lab, client, timeout=10):
-    rc, out, err = lab.run(client["name"], ["swanctl", "--initiate", "--child", "lab",
-                                            "--timeout", str(timeout)], timeout=timeout + 10)
-    vip = re.search(r"installing new virtual IP (\S+)", out)
-    return {"ok": rc == 0, "vip": vip.group(1) if vip else None,
-            "tail": " | ".join((out + err).strip().splitlines()[-2:])}
-
-
-def ping_inner(lab, client, count=3):
-    rc, out = lab.run(client["name"], ["ping", "-c", str(count), "-i", "0.2", "-W", "2",
-                                       lab.server["inner_ip"]], timeout=20)[:2]
-    got = re.search(r"(\d+) received", out)
-    return rc == 0, int(got.group(1)) if got else 0
-
-
-def server_ike_peers(lab):
-    """{client IKE identity: 'ADDR[PORT]'} as the VPN server sees its IKE SAs."""
-    out = lab.run(lab.server["name"], ["swanctl", "--list-sas"])[1]
-    return dict(re.findall(r"remote '([^']+)' @ (\S+)", out))
-
-
-def pptp_real(lab, client, server_ip, timeout=PPTP_TIMEOUT):
-    """pptp-linux (no pppd) joined to the PPP stand-in; returns the stand-in's JSON result."""
-    path = "/run/pptp-%s.json" % server_ip
-    lab.run(client["name"], ["rm", "-f", path])
-    rc, out, err = lab.run(client["name"], [
-        "ppp-standin", "--role", "client", "--name", client["label"], "--timeout", str(timeout),
-        "--exec", "pptp %s --nolaunchpppd --loglevel 1" % server_ip, "--result", path],
-        timeout=timeout + 15)
-    text = lab.run(client["name"], ["cat", path])[1]
-    data = last_json(text) or {"ok": False, "frames_echoed": 0, "frames_sent": 0}
-    data["log"] = " | ".join((out + err).strip().splitlines()[-3:])
-    return data
-
-
-def l2tp_real(lab, client, lac, timeout=10):
-    """Dial LAC through the client's xl2tpd; the stand-in it launches writes LAC-PID.json."""
-    tag = "l2tp-" + lac
-    lab.sh(client["name"], "rm -f /run/ppp-standin/%s-*.json; echo 'c %s' > "
-                           "/var/run/xl2tpd/l2tp-control" % (tag, lac))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        rc, out = lab.sh(client["name"], "cat /run/ppp-standin/%s-*.json 2>/dev/null" % tag)[:2]
-        data = last_json(out) if rc == 0 else None
-        if data:
-            return data
-        time.sleep(0.3)
-    return {"ok": False, "frames_echoed": 0, "frames_sent": 0, "log": "no call came up"}
-
-
-def frames(data):
-    return "%s/%s frames echoed, %s foreign" % (data.get("frames_echoed"),
-                                                data.get("frames_sent"),
-                                                data.get("foreign_replies", "?"))
-
-
 def real_software(lab, timer, results, controls):
     with timer.step("start daemons (charon, xl2tpd, pptpd)"):
         lab.flush_conntrack()
@@ -167,61 +109,6 @@ def negative_not_granted(lab, controls, data):
 
 
 # -- probes ---------------------------------------------------------------------------------
-PROBE_KINDS = ("pptp", "ike", "l2tp", "esp")
-
-
-def probe_available(kind):
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.exists(os.path.join(here, "..", "..", "tests", "lab", "probes",
-                                       "%s_probe.py" % kind))
-
-
-def start_probe_servers(lab, kinds):
-    """Start the probe servers in the background (one podman exec) and wait until bound."""
-    script = ["mkdir -p /run/probes", "cd %s" % PROBES_DIR]
-    for kind in kinds:
-        script.append("rm -f /run/probes/%(k)s.ready; setsid python3 %(k)s_probe.py server "
-                      "--listen %(ip)s --ready-file /run/probes/%(k)s.ready "
-                      "> /run/probes/%(k)s-server.json 2> /run/probes/%(k)s-server.log "
-                      "< /dev/null & echo $! > /run/probes/%(k)s.pid"
-                      % {"k": kind, "ip": lab.probe_server["ip"]})
-    for kind in kinds:
-        script.append("i=0; while [ ! -e /run/probes/%s.ready ] && [ $i -lt 50 ]; do "
-                      "sleep 0.1; i=$((i+1)); done" % kind)
-    lab.sh(lab.probe_server["name"], "\n".join(script))
-
-
-def stop_probe_servers(lab, kinds):
-    """SIGTERM the probe servers; {kind: their JSON report or None}."""
-    script = ["kill -TERM $(cat /run/probes/%s.pid) 2>/dev/null" % k for k in kinds]
-    # A server notices SIGTERM within its 0.5 s select timeout, then prints its report: wait
-    # until every one has exited (at most 5 s).
-    script += ["i=0; while kill -0 $(cat /run/probes/%s.pid) 2>/dev/null && [ $i -lt 50 ]; do "
-               "sleep 0.1; i=$((i+1)); done" % k for k in kinds]
-    script += ["echo '@@ %s'; cat /run/probes/%s-server.json" % (k, k) for k in kinds]
-    out = lab.sh(lab.probe_server["name"], "\n".join(script))[1]
-    reports = {}
-    for chunk in out.split("@@ ")[1:]:
-        kind, text = chunk.split("\n", 1) if "\n" in chunk else (chunk, "")
-        reports[kind.strip()] = last_json(text)
-    return reports
-
-
-def probe_client(lab, container, kind, args, timeout=60):
-    rc, out, err = lab.run(container, ["python3", "%s/%s_probe.py" % (PROBES_DIR, kind),
-                                       "client", "--server", lab.probe_server["ip"]] + args,
-                           timeout=timeout)
-    data = last_json(out) or {"ok": False, "detail": "no JSON from the probe (rc=%d): %s" % (
-        rc, " | ".join(err.strip().splitlines()[-3:]))}
-    return data
-
-
-def counters(data):
-    c = data.get("counters", {})
-    return "%s/%s delivered, %s misdelivered" % (c.get("delivered", "?"), c.get("sent", "?"),
-                                                 c.get("misdelivered", "?"))
-
-
 def probes(lab, timer, results, controls, scale):
     kinds = [k for k in PROBE_KINDS if probe_available(k)]
     missing = [k for k in PROBE_KINDS if k not in kinds]

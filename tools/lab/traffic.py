@@ -50,7 +50,7 @@ def real_software(lab, timer, results, controls):
     with timer.step("PPTP, plain L2TP and L2TP-over-IPsec from every client at once, and PPTP "
                     "to a server not granted PPTP"):
         jobs = [(kind, c) for c in lab.clients for kind in ("pptp", "plain", "inner")]
-        jobs.append(("ungranted", lab.clients[0]))
+        jobs += [("ungranted", lab.clients[0]), ("l2tp-ungranted", lab.clients[0])]
 
         def one(job):
             kind, client = job
@@ -58,10 +58,13 @@ def real_software(lab, timer, results, controls):
                 return pptp_real(lab, client, lab.server["ip"])
             if kind == "ungranted":
                 return pptp_real(lab, client, lab.server["ungranted_ip"], timeout=NEGATIVE_TIMEOUT)
+            if kind == "l2tp-ungranted":
+                return l2tp_real(lab, client, "ungranted", timeout=NEGATIVE_TIMEOUT)
             return l2tp_real(lab, client, kind)
         outs = dict(zip(((k, c["label"]) for k, c in jobs), lab.parallel(one, jobs)))
         pings2 = lab.parallel(lambda c: ping_inner(lab, c), lab.clients)
-    negative_not_granted(lab, controls, outs[("ungranted", lab.clients[0]["label"])])
+    negative_not_granted(lab, controls, outs[("ungranted", lab.clients[0]["label"])],
+                         outs[("l2tp-ungranted", lab.clients[0]["label"])])
     behind = set()
     for client, up, p1, p2 in zip(lab.clients, ups, pings1, pings2):
         seen = peers.get(client["ip"], "")
@@ -94,18 +97,19 @@ def real_software(lab, timer, results, controls):
         lab.flush_conntrack()
 
 
-def negative_not_granted(lab, controls, data):
-    """PPTP from the first client to the server's address that the policy grants IPsec only,
-    run at the same time as the granted PPTP calls."""
+def negative_not_granted(lab, controls, pptp, l2tp):
+    """PPTP and plain L2TP from the first client to the server's address that the policy grants
+    IPsec only, run at the same time as the granted calls."""
     client = lab.clients[0]
     denied = lab.run(lab.router, ["nft", "list", "counter"] + TABLE.split()
                      + ["denied_passthrough"])[1]
     packets = re.search(r"packets (\d+)", denied)
-    controls.append(control(
-        "pptp-to-server-not-granted-is-blocked", not data.get("ok"),
-        "%s -> %s (the policy grants it IPsec only): %s; router denied counter %s packets"
-        % (client["label"], lab.server["ungranted_ip"], frames(data),
-           packets.group(1) if packets else "?")))
+    for name, data in (("pptp", pptp), ("l2tp", l2tp)):
+        controls.append(control(
+            "%s-to-server-not-granted-is-blocked" % name, not data.get("ok"),
+            "%s %s -> %s (the policy grants it IPsec only): %s; router denied counter %s "
+            "packets" % (client["label"], name, lab.server["ungranted_ip"], frames(data),
+                         packets.group(1) if packets else "?")))
 
 
 # -- probes ---------------------------------------------------------------------------------
@@ -226,15 +230,20 @@ def phase_break(lab, timer, _args):
             "pptp-without-helper-assignment", not data.get("ok") and removed > 0,
             "%d 'ct helper set' rule(s) deleted from chain prerouting; %s -> %s: %s"
             % (removed, client["label"], lab.server["ip"], frames(data))))
-    with timer.step("negative: IPsec with NAT-T (UDP 4500) blocked"):
-        lab.must(client["name"], ["lab-node", "start-charon"])
+    with timer.step("negative: IPsec and L2TP-over-IPsec with NAT-T (UDP 4500) blocked"):
+        lab.must(client["name"], ["lab-node", "start", "client"])
         up = ipsec_up(lab, client, timeout=NEGATIVE_TIMEOUT)
         ping = ping_inner(lab, client, count=2) if up["ok"] else (False, 0)
+        inner = l2tp_real(lab, client, "inner", timeout=NEGATIVE_TIMEOUT)
         lab.run(client["name"], ["lab-node", "stop-client"])
         controls.append(control(
             "ipsec-with-nat-t-blocked", not (up["ok"] and ping[0]),
             "udp dport 4500 drop inserted in chain forward; %s: IKE SA %s (%s)"
             % (client["label"], "ESTABLISHED" if up["ok"] else "not established", up["tail"])))
+        controls.append(control(
+            "l2tp-over-ipsec-with-nat-t-blocked", not inner.get("ok"),
+            "%s: xl2tpd to %s, reachable only through the tunnel: %s"
+            % (client["label"], lab.server["inner_ip"], frames(inner))))
     lab.flush_conntrack()
     return results, controls
 
@@ -248,12 +257,16 @@ def phase_restored(lab, timer, _args):
         data = pptp_real(lab, client, lab.server["ip"])
         results.append(result("pptp", client["label"], "pptpd", data.get("ok"),
                               "after re-applying the policy: %s" % frames(data)))
-        lab.must(client["name"], ["lab-node", "start-charon"])
+        lab.must(client["name"], ["lab-node", "start", "client"])
         up = ipsec_up(lab, client)
         ping = ping_inner(lab, client) if up["ok"] else (False, 0)
         results.append(result("ipsec", client["label"], "strongswan", up["ok"] and ping[0],
                               "after re-applying the policy: IKE SA %s, %d/3 pings" % (
                                   "ESTABLISHED" if up["ok"] else "FAILED", ping[1])))
+        inner = l2tp_real(lab, client, "inner")
+        results.append(result("l2tp", client["label"], "xl2tpd", inner.get("ok"),
+                              "after re-applying the policy, inside the IPsec tunnel: %s"
+                              % frames(inner)))
         lab.run(client["name"], ["lab-node", "stop-client"])
         lab.flush_conntrack()
     return results, controls

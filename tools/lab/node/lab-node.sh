@@ -66,6 +66,7 @@ case "${1:-}" in
       # Empty pppd option files: their names tag the stand-in's result per L2TP LAC.
       : > /etc/ppp/l2tp-plain.options
       : > /etc/ppp/l2tp-inner.options
+      : > /etc/ppp/l2tp-ungranted.options
     fi
     printf '#!/bin/sh\nexec python3 %s/ppp_standin.py "$@"\n' "$src" > /usr/local/sbin/ppp-standin
     chmod 0755 /usr/local/sbin/ppp-standin

@@ -154,7 +154,7 @@ stats:
     bytes:
       description: Size of C(nftables.nft) in bytes.
       type: int
-  sample: {"maps": 3, "elements": 5, "bytes": 4799}
+  sample: {"maps": 6, "elements": 5, "bytes": 5663}
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib

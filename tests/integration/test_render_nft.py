@@ -176,3 +176,22 @@ def test_nft_check_rejects_a_broken_ruleset(netns):
     broken = text.replace("map @ipsec_pairs_v4", "map @no_such_map")
     proc = netns.nft("-c", "-f", "-", input=broken, check=False)
     assert proc.returncode != 0 and "no_such_map" in proc.stderr
+
+
+def test_generated_2000_grant_policy_loads_with_every_element(netns):
+    """Scale for real (not only nft -c): 2,000 grants / 20,000 addresses, every element in."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "gen_policy", os.path.join(ROOT, "tools", "gen_policy.py"))
+    gen_policy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen_policy)
+    from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.engine import (
+        check_policy_text)
+    result = check_policy_text(gen_policy.generate(2000, 20000, seed=7))
+    assert result.valid
+    netns.add_links("lan0", "wan0")
+    text = render_policy(result.policy)["nftables.nft"]
+    load(netns, text)
+    loaded = sum(len(m.get("elem", [])) for m in json_objects(netns, "map"))
+    assert loaded == text.count(' : "grant_') > 30000
+    assert len(json_objects(netns, "counter")) == 2000 + 1

@@ -155,20 +155,8 @@ def test_pptp_helper_attached_only_to_granted_control_connections(lab):
                  **{"router.lan.networks": ["10.0.1.0/24"]})
     router = lab["router"]
     router.nft("-f", "-", input=render_policy(pol)["nftables.nft"])
-    server = subprocess.Popen(lab["server"].argv([sys.executable, "-c", TCP_SERVER,
-                                                  "1723,1724", "8"]),
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout.readline().strip() == "ready"
-        client = subprocess.Popen(lab["client"].argv([
-            sys.executable, "-c", TCP_CLIENT, "198.51.100.10:1723", "198.51.100.10:1724",
-            "198.51.100.20:1723"]), stdout=subprocess.PIPE, text=True)
-        lines = [client.stdout.readline().strip() for _line in range(3)]
-        table = router.run(["conntrack", "-L", "-p", "tcp"]).stdout
-        client.wait(timeout=10)
-    finally:
-        server.kill()
-        server.wait()
+    lines, table = tcp_session(lab, ["198.51.100.10:1723", "198.51.100.10:1724",
+                                     "198.51.100.20:1723"])
     assert lines == ["198.51.100.10:1723 connected", "198.51.100.10:1724 connected",
                      "198.51.100.20:1723 failed TimeoutError"]
     entries = dict((line.split("dport=")[1].split()[0] + "@" + line.split("dst=")[1].split()[0],
@@ -176,3 +164,65 @@ def test_pptp_helper_attached_only_to_granted_control_connections(lab):
     assert "helper=pptp" in entries["1723@198.51.100.10"]
     assert "helper=" not in entries["1724@198.51.100.10"]  # not VPN: no helper, still passes
     assert counter(router, "grant_pptp") >= 1 and counter(router, "denied_passthrough") >= 1
+
+
+def tcp_session(lab, targets, listen_ports="1723,1724"):
+    """Connect from the client to each target (held open together); per-target outcome and
+    the router's TCP conntrack table while they are open."""
+    server = subprocess.Popen(lab["server"].argv([sys.executable, "-c", TCP_SERVER,
+                                                  listen_ports, "8"]),
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline().strip() == "ready"
+        client = subprocess.Popen(lab["client"].argv([sys.executable, "-c", TCP_CLIENT]
+                                                     + list(targets)),
+                                  stdout=subprocess.PIPE, text=True)
+        lines = [client.stdout.readline().strip() for _target in targets]
+        table = lab["router"].run(["conntrack", "-L", "-p", "tcp"]).stdout
+        client.wait(timeout=10)
+    finally:
+        server.kill()
+        server.wait()
+    return lines, table
+
+
+def test_max_calls_per_client_limits_concurrent_control_connections(lab):
+    pol = policy(grant("pptp", protocols=["pptp"], clients=["10.0.1.0/24"],
+                       servers=["198.51.100.10/32"], max_calls=2),
+                 **{"router.lan.networks": ["10.0.1.0/24"]})
+    lab["router"].nft("-f", "-", input=render_policy(pol)["nftables.nft"])
+    lines, _table = tcp_session(lab, ["198.51.100.10:1723"] * 3)
+    assert lines == ["198.51.100.10:1723 connected"] * 2 + [
+        "198.51.100.10:1723 failed TimeoutError"]
+    # Negative control: with a limit of 3 the same three connections all pass.
+    lab["router"].run(["conntrack", "-F"], check=False)
+    pol["grants"][0]["pptp"]["max_calls_per_client"] = 3
+    lab["router"].nft("-f", "-", input=render_policy(pol)["nftables.nft"])
+    lines, _table = tcp_session(lab, ["198.51.100.10:1723"] * 3)
+    assert lines == ["198.51.100.10:1723 connected"] * 3
+
+
+def test_output_helpers_attach_pptp_helper_to_router_connections(lab):
+    """router.output_helpers: a PPTP control connection the router opens gets the helper;
+    without the option it does not (negative control)."""
+    server = subprocess.Popen(lab["server"].argv([sys.executable, "-c", TCP_SERVER, "1723",
+                                                  "12"]), stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline().strip() == "ready"
+        seen = {}
+        for option in (True, False):
+            pol = policy(grant("pptp", protocols=["pptp"], clients=["10.0.1.0/24"]),
+                         **{"router.lan.networks": ["10.0.1.0/24"],
+                            "router.output_helpers": option})
+            pol["grants"][0]["servers"] = ["198.51.100.10/32"]
+            router = lab["router"]
+            router.run(["conntrack", "-F"], check=False)
+            router.nft("-f", "-", input=render_policy(pol)["nftables.nft"])
+            router.run([sys.executable, "-c", TCP_CLIENT, "198.51.100.10:1723"])
+            table = router.run(["conntrack", "-L", "-p", "tcp", "--dport", "1723"]).stdout
+            seen[option] = table
+    finally:
+        server.kill()
+        server.wait()
+    assert "helper=pptp" in seen[True]
+    assert "dport=1723" in seen[False] and "helper=" not in seen[False]

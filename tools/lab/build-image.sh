@@ -19,7 +19,7 @@ if [ "${LAB_IMAGE_NO_BUILD:-0}" = 1 ]; then
   exit 0
 fi
 
-want="$(cat "$0" "$pkg_file" "$here/containers.conf" | sha256sum | cut -c1-16)"
+want="$(cat "$0" "$pkg_file" | sha256sum | cut -c1-16)"
 have="$(podman image inspect --format "{{ index .Labels \"$label\" }}" "$image" 2>/dev/null || true)"
 if [ "$have" = "$want" ]; then
   echo "lab image $image is up to date ($want)"

@@ -71,7 +71,8 @@ def quote(value):
     """A double-quoted nft string. The schema already restricts the character set; refusing
     here too means a bypassed validation can never inject nft syntax."""
     text = str(value)
-    if any(c in text for c in '"\\\n\r;{}#$') or not text.isprintable():
+    # '#' is allowed: tickets may hold it, and inside quotes nft does not read it as a comment.
+    if any(c in text for c in '"\\\n\r;{}$') or not text.isprintable():
         raise RenderError("unsafe character in value for nftables: %r" % text)
     return '"%s"' % text
 

@@ -111,7 +111,7 @@ def test_feature_policies_load(netns, case):
                               grant("b", clients=["10.0.2.0/24"], servers="any")),
         "limits": policy(*[grant("p%d" % i, protocols=["pptp"], clients=["10.0.%d.0/24" % i],
                                  max_calls=1 + i % 3) for i in range(6)]),
-        "output-helpers": policy(grant("p", protocols=["pptp"]),
+        "output-helpers": policy(grant("p", protocols=["pptp"], ticket="INC#4711"),
                                  **{"router.output_helpers": True}),
         "overlaps": policy(grant("host", clients=["10.0.1.4/32"]),
                            grant("wide", clients=["10.0.0.0/16"],

@@ -202,6 +202,12 @@ def test_counter_per_grant_with_owner_ticket_expiry():
     assert 'comment "hq-ipsec, owner netops@example.com, expires never"' in text
 
 
+def test_ticket_with_hash_sign_renders():
+    """The schema allows '#' in tickets; inside an nft string it is plain text."""
+    text = nft(policy(grant("t", ticket="INC#4711")))
+    assert 'comment "t, owner netops@example.com, ticket INC#4711, expires never"' in text
+
+
 def test_long_comments_fit_the_kernel_limit():
     g = grant("x" * 63, owner="o" * 120, ticket="T" * 60)
     text = nft(policy(g))
@@ -281,3 +287,30 @@ def test_non_normalised_input_is_a_clear_error():
         render_policy({"grants": []})
     with pytest.raises(RenderError, match="not in normalised form"):
         render_policy(policy(grant("bad", clients=["10.0.1.300/32"])))
+
+
+def _schema_strings(kind):
+    from hypothesis import strategies as st
+    from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.policy_schema import (
+        PATTERNS)
+    return st.from_regex(PATTERNS[kind][0], fullmatch=True)
+
+
+def test_every_schema_valid_string_renders():
+    """Whatever the schema's character sets admit, the renderer accepts and quotes."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.fixed_dictionaries({
+        "name": _schema_strings("name"), "owner": _schema_strings("text"),
+        "ticket": _schema_strings("ticket"), "prefix": _schema_strings("prefix"),
+        "ifname": _schema_strings("ifname")}))
+    def check(values):
+        g = grant(values["name"], owner=values["owner"], ticket=values["ticket"])
+        text = nft(policy(g, **{"logging.denied": True, "logging.prefix": values["prefix"],
+                                "router.lan.interfaces": [values["ifname"]],
+                                "metadata.owner": values["owner"]}))
+        assert "counter grant_%s {" % values["name"] in text
+
+    check()

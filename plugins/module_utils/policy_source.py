@@ -48,20 +48,45 @@ class PolicyInputError(Exception):
         self.line = line
 
 
-class _Frame:
-    __slots__ = ("value", "path", "anchor", "size", "key", "is_map")
+class LineMap:
+    """Where each path of a document starts. Mapping keys are stored by path; sequence items as
+    one list of lines per sequence, so 100,000 addresses cost no tuple each."""
 
-    def __init__(self, value, path, anchor, is_map):
+    def __init__(self, keys=None):
+        self.keys = dict(keys or {})
+        self.items = {}
+
+    def line(self, path):
+        """Line of path, or of its nearest ancestor that has one; None when unknown."""
+        path = tuple(path)
+        while True:
+            if path in self.keys:
+                return self.keys[path]
+            if path and isinstance(path[-1], int):
+                seq = self.items.get(path[:-1])
+                if seq is not None and path[-1] < len(seq):
+                    return seq[path[-1]]
+            if not path:
+                return None
+            path = path[:-1]
+
+
+class _Frame:
+    __slots__ = ("value", "path", "anchor", "size", "key", "is_map", "lines", "start_line")
+
+    def __init__(self, value, path, anchor, is_map, lines, start_line):
         self.value, self.path, self.anchor, self.is_map = value, path, anchor, is_map
+        self.start_line = start_line
         self.size = 1
         self.key = None
+        self.lines = lines  # item lines of a sequence (shared with the LineMap)
 
 
 class _Builder:
-    """Plain Python data + a path -> line map from a stream of parse events."""
+    """Plain Python data + a LineMap from a stream of parse events."""
 
     def __init__(self, max_nodes):
-        self.lines = {}
+        self.lines = LineMap()
         self.anchors = {}
         self.stack = []
         self.nodes = 0
@@ -69,6 +94,11 @@ class _Builder:
         self.root = None
         self.constructor = yaml.SafeLoader("")  # only its scalar constructors are used
         self.scalar_cache = {}
+        self.handlers = {
+            ev.ScalarEvent: self.on_scalar, ev.AliasEvent: self.on_alias,
+            ev.MappingStartEvent: self.on_start, ev.SequenceStartEvent: self.on_start,
+            ev.MappingEndEvent: self.on_end, ev.SequenceEndEvent: self.on_end,
+        }
 
     def count(self, size, line):
         self.nodes += size
@@ -76,26 +106,19 @@ class _Builder:
             raise PolicyInputError("document expands to more than %d YAML nodes through "
                                    "aliases (an alias bomb?)" % self.max_nodes, line)
 
-    def child_path(self, line):
-        """Path of the node about to be added to the innermost collection."""
-        if not self.stack:
-            return ()
-        top = self.stack[-1]
-        if top.is_map:
-            if top.key is None:
-                raise PolicyInputError("mapping keys must be plain strings", line)
-            return top.path + (top.key,)
-        path = top.path + (len(top.value),)
-        self.lines[path] = line
-        return path
+    def expecting_key(self):
+        return bool(self.stack) and self.stack[-1].is_map and self.stack[-1].key is None
 
     def add(self, value, size, line):
+        """Attach a finished node to the innermost collection (or make it the root)."""
         if not self.stack:
             self.root = value
+            self.lines.keys[()] = line
             return
         top = self.stack[-1]
         top.size += size
         if not top.is_map:
+            top.lines.append(line)
             top.value.append(value)
         elif top.key is None:
             self.set_key(top, value, line)
@@ -111,7 +134,7 @@ class _Builder:
         if key in top.value:
             raise PolicyInputError("duplicate key '%s'" % key, line)
         top.key = key
-        self.lines[top.path + (key,)] = line
+        self.lines.keys[top.path + (key,)] = line
 
     def scalar(self, event, line):
         tag = event.tag
@@ -139,43 +162,50 @@ class _Builder:
             self.scalar_cache[event.value] = (value,)
         return value
 
+    def on_scalar(self, event, line):
+        self.count(1, line)
+        value = self.scalar(event, line)
+        if event.anchor:
+            self.anchors[event.anchor] = (value, 1)
+        self.add(value, 1, line)
+
+    def on_alias(self, event, line):
+        if event.anchor not in self.anchors:
+            raise PolicyInputError("alias '*%s' refers to an unknown or unfinished anchor"
+                                   % event.anchor, line)
+        value, size = self.anchors[event.anchor]
+        self.count(size, line)
+        self.add(value, size, line)
+
+    def on_start(self, event, line):
+        self.count(1, line)
+        if event.tag not in _COLLECTION_TAGS:
+            raise PolicyInputError("unsupported YAML tag '%s'" % event.tag, line)
+        if len(self.stack) >= MAX_DEPTH:
+            raise PolicyInputError("document is nested more than %d levels deep" % MAX_DEPTH,
+                                   line)
+        if self.expecting_key():
+            raise PolicyInputError("mapping keys must be plain strings", line)
+        if not self.stack:
+            path = ()
+        else:
+            top = self.stack[-1]
+            path = top.path + ((top.key,) if top.is_map else (len(top.value),))
+        is_map = type(event) is ev.MappingStartEvent
+        lines = None
+        if not is_map:
+            lines = self.lines.items[path] = []
+        self.stack.append(_Frame({} if is_map else [], path, event.anchor, is_map, lines, line))
+
+    def on_end(self, event, line):
+        frame = self.stack.pop()
+        if frame.anchor:
+            self.anchors[frame.anchor] = (frame.value, frame.size)
+        # A collection's own line is where it started, not where it ended.
+        self.add(frame.value, frame.size, frame.start_line)
+
     def feed(self, event):
-        line = event.start_mark.line + 1
-        if isinstance(event, ev.ScalarEvent):
-            self.count(1, line)
-            in_key = bool(self.stack) and self.stack[-1].is_map and self.stack[-1].key is None
-            path = () if in_key else self.child_path(line)
-            value = self.scalar(event, line)
-            if not in_key:
-                self.lines.setdefault(path, line)
-            if event.anchor:
-                self.anchors[event.anchor] = (value, 1)
-            self.add(value, 1, line)
-        elif isinstance(event, (ev.MappingStartEvent, ev.SequenceStartEvent)):
-            self.count(1, line)
-            if event.tag not in _COLLECTION_TAGS:
-                raise PolicyInputError("unsupported YAML tag '%s'" % event.tag, line)
-            if len(self.stack) >= MAX_DEPTH:
-                raise PolicyInputError("document is nested more than %d levels deep"
-                                       % MAX_DEPTH, line)
-            path = self.child_path(line)
-            self.lines.setdefault(path, line)
-            is_map = isinstance(event, ev.MappingStartEvent)
-            self.stack.append(_Frame({} if is_map else [], path, event.anchor, is_map))
-        elif isinstance(event, (ev.MappingEndEvent, ev.SequenceEndEvent)):
-            frame = self.stack.pop()
-            if frame.anchor:
-                self.anchors[frame.anchor] = (frame.value, frame.size)
-            self.add(frame.value, frame.size, line)
-        elif isinstance(event, ev.AliasEvent):
-            if event.anchor not in self.anchors:
-                raise PolicyInputError("alias '*%s' refers to an unknown or unfinished "
-                                       "anchor" % event.anchor, line)
-            value, size = self.anchors[event.anchor]
-            self.count(size, line)
-            if not (self.stack and self.stack[-1].is_map and self.stack[-1].key is None):
-                self.lines.setdefault(self.child_path(line), line)
-            self.add(value, size, line)
+        self.handlers[type(event)](event, event.start_mark.line + 1)
 
 
 def _resolve(value):

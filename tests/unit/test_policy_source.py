@@ -64,9 +64,12 @@ def test_lines_point_at_keys_and_items():
     text = "a:\n  b:\n    - x\n    - y\nc: [1, 2]\n"
     data, lines = policy_source.load_policy_text(text)
     assert data == {"a": {"b": ["x", "y"]}, "c": [1, 2]}
-    assert lines[("a", "b")] == 2
-    assert lines[("a", "b", 1)] == 4
-    assert lines[("c",)] == 5
+    assert lines.line(("a", "b")) == 2
+    assert lines.line(("a", "b", 1)) == 4
+    assert lines.line(("a", "b", 1, "deeper")) == 4
+    assert lines.line(("c",)) == 5
+    assert lines.line(("c", 1)) == 5
+    assert lines.line(("nope",)) == 1
 
 
 def test_yaml_11_scalars_resolve_like_pyyaml():

@@ -56,8 +56,6 @@ class CheckResult:
         }
 
 
-
-
 def _apply_waivers(findings, ctx):
     """Downgrade waivable findings covered by a live waiver to info; remember which waivers
     were used. Paths of grant findings start with ('grants', index)."""

@@ -191,7 +191,7 @@ class _Builder:
         else:
             top = self.stack[-1]
             path = top.path + ((top.key,) if top.is_map else (len(top.value),))
-        is_map = type(event) is ev.MappingStartEvent
+        is_map = isinstance(event, ev.MappingStartEvent)
         lines = None
         if not is_map:
             lines = self.lines.items[path] = []

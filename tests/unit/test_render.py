@@ -49,13 +49,20 @@ def test_header_names_the_policy_and_says_generated():
     assert "# owner: netops@example.com, ticket: NET-1" in text
 
 
+# What the child interpreter needs: the collection link and this directory (render_fixtures),
+# named explicitly because pytest's sys.path order depends on which test files were collected.
+IMPORT_PATHS = [os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "build",
+                                             "collections")),
+                os.path.abspath(os.path.dirname(__file__))]
+
+
 def test_output_is_deterministic_across_processes():
     """Byte-identical output, also with a different hash seed (set/dict order)."""
     code = ("import sys, json; sys.path[:0] = %r; from render_fixtures import *; "
             "from ansible_collections.netpolicy.vpn_passthrough.plugins.module_utils.render "
             "import render_policy; print(json.dumps(render_policy(policy(grant('a', "
             "protocols=['ipsec', 'l2tp', 'pptp'], over_ipsec=False, max_calls=3), "
-            "grant('b', clients=['10.0.0.0/16'], servers='any')))))" % sys.path[:4])
+            "grant('b', clients=['10.0.0.0/16'], servers='any')))))" % IMPORT_PATHS)
     outputs = set()
     for seed in ("1", "2", "3"):
         env = dict(os.environ, PYTHONHASHSEED=seed)

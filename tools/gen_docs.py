@@ -39,7 +39,8 @@ def _type_words(rules):
     kinds = kinds if isinstance(kinds, list) else [kinds]
     words = [policy_schema._TYPE_WORDS.get(k, k) for k in kinds]
     if "allowed" in rules:
-        words = ["one of: " + ", ".join("`%s`" % a for a in rules["allowed"])]
+        choices = ", ".join("`%s`" % a for a in rules["allowed"])
+        words = ["list of: " + choices if kinds == ["list"] else "one of: " + choices]
     return " or ".join(words)
 
 

@@ -85,9 +85,10 @@ GRANT_SCHEMA = {
     "ticket": _text("Change or request ticket that authorised the grant.", "ticket"),
     "expires": _date("Last day (YYYY-MM-DD) the grant is valid; past it the policy fails "
                      "(NP104), within 30 days it warns (NP105)."),
+    # `allowed` on the list itself, not an item schema: same check, but no child validator per
+    # grant (a third of the schema time at 10,000 grants); findings still name each bad item.
     "protocols": _field("VPN protocols the clients may use through the router.",
-                        type="list", required=True, minlength=1,
-                        schema={"type": "string", "allowed": list(PROTOCOLS)}),
+                        type="list", required=True, minlength=1, allowed=list(PROTOCOLS)),
     "clients": _field("LAN addresses or networks (IPv4/IPv6) allowed to start the VPN.",
                       type="list", required=True, minlength=1),
     "servers": _field("Remote VPN server addresses or networks, or the word `any` "
@@ -339,6 +340,21 @@ _VALIDATOR = PolicyValidator(_without_grant_items(SCHEMA)) if HAS_CERBERUS else 
 _GRANT_VALIDATOR = PolicyValidator(GRANT_SCHEMA) if HAS_CERBERUS else None
 
 
+def _findings_of(errs, prefix, finding):
+    out = []
+    for err in _leaves(errs):
+        path = prefix + tuple(err.document_path)
+        if err.code == errors.UNALLOWED_VALUES.code:  # one finding per offending list item
+            allowed = err.constraint
+            for i, item in enumerate(err.value):
+                if item not in allowed:
+                    out.append(finding(path + (i,), "%r is not one of: %s%s" % (
+                        item, ", ".join(allowed), _suggest(item, allowed))))
+        else:
+            out.append(finding(path, _message(err, path)))
+    return out
+
+
 def validate(doc, finding):
     """Schema findings for a parsed document. `finding(path_tuple, message)` builds one."""
     if not isinstance(doc, dict):
@@ -346,17 +362,13 @@ def validate(doc, finding):
                             "router and grants, not %s" % _describe(doc))]
     out = []
     if not _VALIDATOR.validate(doc, normalize=False):
-        for err in _leaves(_VALIDATOR._errors):
-            path = tuple(err.document_path)
-            out.append(finding(path, _message(err, path)))
+        out += _findings_of(_VALIDATOR._errors, (), finding)
     grants = doc.get("grants")
     for i, grant in enumerate(grants if isinstance(grants, list) else []):
         if not isinstance(grant, dict):
             out.append(finding(("grants", i), "must be a mapping, not %s" % _describe(grant)))
         elif not _GRANT_VALIDATOR.validate(grant, normalize=False):
-            for err in _leaves(_GRANT_VALIDATOR._errors):
-                path = ("grants", i) + tuple(err.document_path)
-                out.append(finding(path, _message(err, path)))
+            out += _findings_of(_GRANT_VALIDATOR._errors, ("grants", i), finding)
     out.extend(_address_findings(doc, finding))
     return out
 

@@ -163,11 +163,24 @@ class _Builder:
         return value
 
     def on_scalar(self, event, line):
-        self.count(1, line)
+        # The hot path of a large policy (every address is a scalar): count and attach inline.
+        self.nodes += 1
+        if self.nodes > self.max_nodes:
+            self.count(0, line)
         value = self.scalar(event, line)
         if event.anchor:
             self.anchors[event.anchor] = (value, 1)
-        self.add(value, 1, line)
+        top = self.stack[-1] if self.stack else None
+        if top is None or (top.is_map and top.key is None):
+            self.add(value, 1, line)
+        elif top.is_map:
+            top.size += 1
+            top.value[top.key] = value
+            top.key = None
+        else:
+            top.size += 1
+            top.lines.append(line)
+            top.value.append(value)
 
     def on_alias(self, event, line):
         if event.anchor not in self.anchors:
@@ -203,9 +216,6 @@ class _Builder:
             self.anchors[frame.anchor] = (frame.value, frame.size)
         # A collection's own line is where it started, not where it ended.
         self.add(frame.value, frame.size, frame.start_line)
-
-    def feed(self, event):
-        self.handlers[type(event)](event, event.start_mark.line + 1)
 
 
 def _resolve(value):
@@ -243,6 +253,7 @@ def load_policy_text(data, max_bytes=None, max_nodes=None):
     builder = _Builder(max_nodes)
     documents = 0
     loader = _Loader(text)
+    handlers = builder.handlers
     try:
         while True:
             event = loader.get_event()
@@ -255,7 +266,7 @@ def load_policy_text(data, max_bytes=None, max_nodes=None):
                     raise PolicyInputError("expected one YAML document, found several",
                                            event.start_mark.line + 1)
             elif kind not in _IGNORED_EVENTS:
-                builder.feed(event)
+                handlers[kind](event, event.start_mark.line + 1)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise PolicyInputError("not valid YAML: %s" % (exc.problem or exc.context),

@@ -9,11 +9,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import os
-import tempfile
 
 from .engine import check_policy_file
 from .findings import ERROR
+from .output_files import write_files
 from .policy_schema import HAS_CERBERUS
 from .policy_source import HAS_YAML
 from .reports import render_reports, summary_text
@@ -33,37 +32,10 @@ def parse_today(value):
         raise ValueError("today must be a date in YYYY-MM-DD form, got %r" % (value,))
 
 
-def _write_if_changed(path, content, check_mode):
-    try:
-        with open(path, "r") as handle:
-            if handle.read() == content:
-                return False
-    except (IOError, OSError):
-        pass
-    if check_mode:
-        return True
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(content)
-        os.chmod(tmp, 0o644)
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return True
-
-
 def write_reports(result, report_dir, check_mode):
     """Write the report files; returns (changed, paths). Nothing is written in check mode."""
-    if not check_mode and not os.path.isdir(report_dir):
-        os.makedirs(report_dir)
-    changed, paths = False, []
-    for name, content in sorted(render_reports(result).items()):
-        path = os.path.join(report_dir, name)
-        changed = _write_if_changed(path, content, check_mode) or changed
-        paths.append(path)
+    files = sorted(render_reports(result).items())
+    changed, paths, dummy = write_files(files, report_dir, check_mode)
     return changed, paths
 
 

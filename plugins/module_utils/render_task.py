@@ -8,55 +8,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-import tempfile
-
+from . import output_files
 from .findings import ERROR, WARNING
 from .render import OUTPUT_FILES, RenderError, render_policy
 
 
-def _read(path):
-    try:
-        with open(path, "r") as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
-
-
-def _write(path, content):
-    """Atomic replace: readers see the old file or the new one, never a partial one."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(content)
-        os.chmod(tmp, 0o644)
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_files(rendered, output_dir, check_mode, want_diff):
-    """Write the files whose content changed; returns (changed, paths, diffs)."""
-    if not check_mode and not os.path.isdir(output_dir):
-        os.makedirs(output_dir)
-    changed, paths, diffs = False, [], []
-    for name in OUTPUT_FILES:
-        path = os.path.join(output_dir, name)
-        paths.append(path)
-        before = _read(path)
-        after = rendered[name]
-        if before == after:
-            continue
-        changed = True
-        if want_diff:
-            diffs.append({"before": before or "", "after": after,
-                          "before_header": path if before is not None else "%s (absent)" % path,
-                          "after_header": path})
-        if not check_mode:
-            _write(path, after)
-    return changed, paths, diffs
+    """Write the rendered files whose content changed; returns (changed, paths, diffs)."""
+    return output_files.write_files([(name, rendered[name]) for name in OUTPUT_FILES],
+                                    output_dir, check_mode, want_diff)
 
 
 def _stats(text):

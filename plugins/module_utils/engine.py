@@ -129,23 +129,22 @@ def check_policy_data(doc, lines=None, source="<policy>", today=None, strict=Fal
     return CheckResult(source, _lint(policy, doc, lines, today), policy, strict)
 
 
-def check_policy_text(data, source="<policy>", today=None, strict=False):
-    """Check a policy given as YAML text or bytes."""
+def _check_loaded(load, source, today, strict):
+    """Run a loader (text or file) and check what it read; unreadable input is one NP001."""
     with _no_cyclic_gc():
         try:
-            doc, lines = load_policy_text(data)
+            doc, lines = load()
         except PolicyInputError as exc:
             return CheckResult(source, [Finding(INPUT_RULE, ERROR, "", exc.message, exc.line)],
                                None, strict)
         return check_policy_data(doc, lines, source, today, strict)
 
 
+def check_policy_text(data, source="<policy>", today=None, strict=False):
+    """Check a policy given as YAML text or bytes."""
+    return _check_loaded(lambda: load_policy_text(data), source, today, strict)
+
+
 def check_policy_file(path, today=None, strict=False):
     """Check a policy file."""
-    with _no_cyclic_gc():
-        try:
-            doc, lines = load_policy_file(path)
-        except PolicyInputError as exc:
-            return CheckResult(path, [Finding(INPUT_RULE, ERROR, "", exc.message, exc.line)],
-                               None, strict)
-        return check_policy_data(doc, lines, path, today, strict)
+    return _check_loaded(lambda: load_policy_file(path), path, today, strict)

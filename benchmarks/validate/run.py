@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 import gen_policy  # noqa: E402
 
 SIZES = [(10, 100), (1000, 10000), (10000, 100000)]
-REPEAT = 3
+REPEAT = 5
 CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, %(coll)r)

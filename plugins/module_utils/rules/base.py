@@ -34,6 +34,11 @@ class LintContext:
         self.grants = policy["grants"]
         self.nat = policy["router"]["wan"]["nat"]["mode"] != "none"
         self.lan_networks = networks(policy["router"]["lan"]["networks"])
+        # Every grant's addresses parsed once, aligned with the raw document's items (so their
+        # indexes are the paths findings name); servers is None for `servers: any`.
+        self.client_nets = [networks(g["clients"]) for g in doc["grants"]]
+        self.server_nets = [None if g["servers"] == "any" else networks(g["servers"])
+                            for g in doc["grants"]]
 
     def raw_grant(self, index):
         return self.doc["grants"][index]

@@ -6,17 +6,17 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ..findings import ERROR
-from .base import Rule, inside_any, networks
+from .base import Rule, inside_any
 
 
 def check(ctx):
     for i, grant in enumerate(ctx.grants):
-        for j, client in enumerate(ctx.raw_grant(i)["clients"]):
-            net = networks([client])[0]
+        for j, net in enumerate(ctx.client_nets[i]):
             if not inside_any(net, ctx.lan_networks):
                 yield ("grants", i, "clients", j), (
                     "client '%s' of grant '%s' is not inside the LAN networks (%s)" % (
-                        client, grant["name"], ", ".join(ctx.policy["router"]["lan"]["networks"])))
+                        ctx.raw_grant(i)["clients"][j], grant["name"],
+                        ", ".join(ctx.policy["router"]["lan"]["networks"])))
 
 
 RULE = Rule("NP106", ERROR, "Client outside the LAN networks",

@@ -6,18 +6,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ..findings import ERROR
-from .base import Rule, inside_any, networks
+from .base import Rule, inside_any
 
 
 def check(ctx):
     for i, grant in enumerate(ctx.grants):
-        if grant["servers"] == "any":
-            continue
-        for j, server in enumerate(ctx.raw_grant(i)["servers"]):
-            if inside_any(networks([server])[0], ctx.lan_networks):
+        for j, net in enumerate(ctx.server_nets[i] or ()):
+            if inside_any(net, ctx.lan_networks):
                 yield ("grants", i, "servers", j), (
                     "server '%s' of grant '%s' is inside the LAN networks; passthrough is for "
-                    "servers beyond the WAN" % (server, grant["name"]))
+                    "servers beyond the WAN" % (ctx.raw_grant(i)["servers"][j], grant["name"]))
 
 
 RULE = Rule("NP118", ERROR, "Server inside the LAN",

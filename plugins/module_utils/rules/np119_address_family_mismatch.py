@@ -6,19 +6,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ..findings import ERROR
-from ..netaddr import parse_net
 from .base import Rule
-
-
-def _families(values):
-    return set(parse_net(v).version for v in values)
 
 
 def check(ctx):
     for i, grant in enumerate(ctx.grants):
-        if grant["servers"] == "any":
+        if ctx.server_nets[i] is None:
             continue
-        clients, servers = _families(grant["clients"]), _families(grant["servers"])
+        clients = set(n.version for n in ctx.client_nets[i])
+        servers = set(n.version for n in ctx.server_nets[i])
         if not clients & servers:
             yield ("grants", i, "servers"), (
                 "grant '%s' has only IPv%s clients and only IPv%s servers, so it matches "

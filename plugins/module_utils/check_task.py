@@ -39,20 +39,25 @@ def write_reports(result, report_dir, check_mode):
     return changed, paths
 
 
-def run_check(path, strict=False, today=None, report_dir=None, fail_on_invalid=True,
-              check_mode=False):
-    """The task result dict for checking the policy at path."""
+def checked(path, strict=False, today=None):
+    """Check the policy at path: (CheckResult, the task result fields every task returns)."""
     result = check_policy_file(path, today=parse_today(today), strict=strict)
     report = result.to_dict()
-    task = {
+    return result, {
         "changed": False,
         "valid": result.valid,
         "policy_name": result.name,
         "counts": report["counts"],
         "findings": report["findings"],
         "summary": summary_text(result, markdown=False),
-        "reports": [],
     }
+
+
+def run_check(path, strict=False, today=None, report_dir=None, fail_on_invalid=True,
+              check_mode=False):
+    """The task result dict for checking the policy at path."""
+    result, task = checked(path, strict, today)
+    task["reports"] = []
     if report_dir:
         try:
             task["changed"], task["reports"] = write_reports(result, report_dir, check_mode)

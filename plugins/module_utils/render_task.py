@@ -33,20 +33,9 @@ def run_render(path, output_dir=None, strict=False, today=None, fail_on_invalid=
     """The task result dict for rendering the policy at path."""
     # The engine needs cerberus: imported here so that importing this module never fails
     # where only the rendering helpers are wanted.
-    from .check_task import parse_today
-    from .engine import check_policy_file
-    from .reports import summary_text
-    result = check_policy_file(path, today=parse_today(today), strict=strict)
-    report = result.to_dict()
-    task = {
-        "changed": False,
-        "valid": result.valid,
-        "policy_name": result.name,
-        "counts": report["counts"],
-        "findings": report["findings"],
-        "summary": summary_text(result, markdown=False),
-        "files": [],
-    }
+    from .check_task import checked
+    result, task = checked(path, strict, today)
+    task["files"] = []
     if not result.valid:
         if fail_on_invalid:
             failing = [str(f) for f in result.findings

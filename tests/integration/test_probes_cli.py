@@ -104,9 +104,10 @@ def test_misdelivered_replies_are_counted_and_fail_the_check():
         os.unlink(ready)
         server = subprocess.Popen(lab.server.argv([sys.executable, "-c", CROSSING_SERVER, ready]))
         try:
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 30
             while not os.path.exists(ready) and time.monotonic() < deadline:
                 time.sleep(0.02)
+            assert os.path.exists(ready), "the crossing server did not start within 30 s"
             reports = lab.run_clients("ike_probe.py", args=["--packets", "3", "--timeout", "5"])
         finally:
             server.kill()

@@ -17,6 +17,7 @@ IKE_PORT, NATT_PORT = 500, 4500
 IKE = struct.Struct("!8s8sBBBBII")
 IKE_VERSION = 0x20
 IKE_SA_INIT, IKE_AUTH = 34, 35
+RETRANSMITS, RETRANSMIT_WAIT = 2, 1.0   # control messages only; data packets are never resent
 FLAG_INITIATOR, FLAG_RESPONSE = 0x08, 0x20
 NON_ESP_MARKER = b"\0\0\0\0"          # RFC 3948: IKE on 4500 starts with four zero bytes
 COOKIE_MARK = b"NPIK"
@@ -194,12 +195,18 @@ def run_client(args):
         def send(peer):
             sock_of(peer).send(message(peer))
 
-        def received():
-            return sum(1 for p in live if p.phase_ok[name]) + sum(
-                p.result.misdelivered for p in live)
-        probelib.run_round(sel, [p for p in live if p.result.error is None], send,
-                           on_reply,
-                           received, args.timeout)
+        # Like a real IKE initiator (RFC 7296 section 2.1), retransmit to peers still without
+        # an answer: one lost datagram must not decide a passthrough check. A blocked path
+        # still fails every try.
+        for wait in (args.timeout,) + (RETRANSMIT_WAIT,) * RETRANSMITS:
+            pending = [p for p in live if p.result.error is None and not p.phase_ok[name]]
+            if not pending:
+                break
+
+            def received(pending=pending):
+                return sum(1 for p in pending if p.phase_ok[name]) + sum(
+                    p.result.misdelivered for p in pending)
+            probelib.run_round(sel, pending, send, on_reply, received, wait)
         for peer in live:
             if name != "data" and not peer.phase_ok[name] and peer.result.error is None:
                 peer.result.error = "%s: no reply from %s:%d" % (

@@ -152,16 +152,17 @@ def add_client_args(parser):
                         help="keep sending for SECONDS (holds the router's ESP mapping)")
 
 
-def main(argv=None):
-    parser = probelib.build_parser(__doc__.splitlines()[0], add_server_args, add_client_args)
-    args = probelib.parse(parser, argv)
+def check_client_args(parser, args):
     if args.role == "client":
         if not 0 < args.interval <= 10:
             parser.error("--interval must be in (0, 10]")
         if args.hold is not None and not 0 < args.hold <= 600:
             parser.error("--hold must be in (0, 600]")
-    probelib.raise_fd_limit()
-    return probelib.main_guard(PROTOCOL, args, run_server if args.role == "server" else run_client)
+
+
+def main(argv=None):
+    return probelib.run_probe(__doc__, PROTOCOL, add_server_args, add_client_args, run_server,
+                              run_client, argv, check=check_client_args)
 
 
 if __name__ == "__main__":

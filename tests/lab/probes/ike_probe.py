@@ -17,13 +17,23 @@ IKE_PORT, NATT_PORT = 500, 4500
 IKE = struct.Struct("!8s8sBBBBII")
 IKE_VERSION = 0x20
 IKE_SA_INIT, IKE_AUTH = 34, 35
-RETRANSMITS, RETRANSMIT_WAIT = 2, 1.0   # control messages only; data packets are never resent
+FIRST_RETRANSMIT = 0.5   # seconds; control messages only, data packets are never resent
 FLAG_INITIATOR, FLAG_RESPONSE = 0x08, 0x20
 NON_ESP_MARKER = b"\0\0\0\0"          # RFC 3948: IKE on 4500 starts with four zero bytes
 COOKIE_MARK = b"NPIK"
 ESP = struct.Struct("!II")              # SPI, sequence number
 PAYLOAD = struct.Struct("!4s4sI")       # marker, client address, sequence
 PAYLOAD_MARK = b"NPNT"
+
+
+def retransmit_waits(timeout):
+    """0.5, 1, 2, ... seconds, cut so that they add up to exactly `timeout`."""
+    waits, step, left = [], FIRST_RETRANSMIT, timeout
+    while left > 1e-9:
+        waits.append(min(step, left))
+        left -= waits[-1]
+        step *= 2
+    return waits
 
 
 def cookie_for(address):
@@ -196,9 +206,9 @@ def run_client(args):
             sock_of(peer).send(message(peer))
 
         # Like a real IKE initiator (RFC 7296 section 2.1), retransmit to peers still without
-        # an answer: one lost datagram must not decide a passthrough check. A blocked path
-        # still fails every try.
-        for wait in (args.timeout,) + (RETRANSMIT_WAIT,) * RETRANSMITS:
+        # an answer, with doubling waits inside the same timeout: one lost datagram must not
+        # decide a passthrough check, and a blocked path still fails within --timeout.
+        for wait in retransmit_waits(args.timeout):
             pending = [p for p in live if p.result.error is None and not p.phase_ok[name]]
             if not pending:
                 break
@@ -257,10 +267,8 @@ def add_client_args(parser):
 
 
 def main(argv=None):
-    parser = probelib.build_parser(__doc__.splitlines()[0], add_server_args, add_client_args)
-    args = probelib.parse(parser, argv)
-    probelib.raise_fd_limit()
-    return probelib.main_guard(PROTOCOL, args, run_server if args.role == "server" else run_client)
+    return probelib.run_probe(__doc__, PROTOCOL, add_server_args, add_client_args, run_server,
+                              run_client, argv)
 
 
 if __name__ == "__main__":

@@ -231,10 +231,8 @@ def add_client_args(parser):
 
 
 def main(argv=None):
-    parser = probelib.build_parser(__doc__.splitlines()[0], add_server_args, add_client_args)
-    args = probelib.parse(parser, argv)
-    probelib.raise_fd_limit()
-    return probelib.main_guard(PROTOCOL, args, run_server if args.role == "server" else run_client)
+    return probelib.run_probe(__doc__, PROTOCOL, add_server_args, add_client_args, run_server,
+                              run_client, argv)
 
 
 if __name__ == "__main__":

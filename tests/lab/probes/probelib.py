@@ -326,6 +326,18 @@ def server_report(protocol, ok, detail, counters, **extra):
     return report
 
 
+def run_probe(module_doc, protocol, add_server_args, add_client_args, run_server, run_client,
+              argv=None, check=None):
+    """The whole main() of a probe: parse (plus the probe's own `check(parser, args)`), raise
+    the fd limit, run the role under main_guard."""
+    parser = build_parser(module_doc.splitlines()[0], add_server_args, add_client_args)
+    args = parse(parser, argv)
+    if check is not None:
+        check(parser, args)
+    raise_fd_limit()
+    return main_guard(protocol, args, run_server if args.role == "server" else run_client)
+
+
 def main_guard(protocol, args, func):
     """Run a probe role; a socket error becomes a JSON failure (exit 1), never a traceback."""
     try:

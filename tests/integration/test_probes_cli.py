@@ -69,13 +69,15 @@ def test_client_without_route_fails_with_json_exit_1(name, netns):
 
 
 # A deliberately wrong NAT-T server: it answers IKE correctly but sends every ESP-in-UDP echo
-# to the OTHER client's NAT mapping. The probe must count those as misdelivered.
+# to the OTHER client's NAT mapping. The probe must count those as misdelivered. Clients are
+# told apart by who they are, not by NAT mapping: the probe's IKE SPI and ESP SPI both start
+# with the client's own address, so a second mapping of one client cannot pose as a third peer.
 CROSSING_SERVER = r"""
 import socket, select, sys, time
 ike = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); ike.bind(("0.0.0.0", 500))
 natt = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); natt.bind(("0.0.0.0", 4500))
 open(sys.argv[1], "w").close()
-peers, held, end = [], [], time.monotonic() + 20
+mapping, held, end = {}, [], time.monotonic() + 20
 def reply(data):
     return data[:8] + b"\x00" * 7 + b"\x01" + data[16:19] + b"\x20" + data[20:]
 while time.monotonic() < end:
@@ -84,13 +86,14 @@ while time.monotonic() < end:
         if sock is ike:
             sock.sendto(reply(data), src)
         elif data[:4] == b"\x00" * 4:
-            peers.append(src) if src not in peers else None
+            mapping[data[4:8]] = src
             sock.sendto(b"\x00" * 4 + reply(data[4:]), src)
         else:
-            held.append((data, src))
-    if len(peers) >= 2:
-        for data, src in held:
-            natt.sendto(data, peers[(peers.index(src) + 1) % len(peers)])
+            held.append(data)
+    if len(mapping) >= 2:
+        for data in held:
+            other = [src for client, src in mapping.items() if client != data[:4]]
+            natt.sendto(data, other[0])
         held = []
 """
 
